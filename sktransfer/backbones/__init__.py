@@ -1,0 +1,17 @@
+"""Pretrained backbones split into layer groups: a registry, typed configs, safe weight loading."""
+
+from ._base import Backbone, Preprocessing
+from ._registry import DEFAULT_BACKBONE, list_backbones, load_backbone
+from ._timm import imagenet_categories
+from ._weights import hub_checkpoint_dir, load_state_dict_file
+
+__all__ = [
+    "DEFAULT_BACKBONE",
+    "Backbone",
+    "Preprocessing",
+    "hub_checkpoint_dir",
+    "imagenet_categories",
+    "list_backbones",
+    "load_backbone",
+    "load_state_dict_file",
+]

