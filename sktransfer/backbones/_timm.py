@@ -190,7 +190,7 @@ def build_timm(name: str, weights: str | None, state_dict_loader: Callable) -> B
             f"weights for {name!r} must be 'DEFAULT', None or a path; got {weights!r}."
         )
     try:
-        model = timm.create_model(arch, pretrained=True)
+        model = _create_pretrained(arch)
     except Exception as exc:  # huggingface_hub raises many kinds when offline
         raise WeightsNotFoundError(
             f"Could not get pretrained weights of timm model {arch!r} ({type(exc).__name__}: "
@@ -200,3 +200,24 @@ def build_timm(name: str, weights: str | None, state_dict_loader: Callable) -> B
         ) from exc
     tag = getattr(model, "pretrained_cfg", {}).get("tag")
     return _as_backbone(name, model, f"timm:{arch}.{tag}" if tag else "DEFAULT", head_ok=True)
+
+
+def _create_pretrained(arch: str) -> nn.Module:
+    """timm pretrained weights; with the hub unreachable, only its local cache is tried.
+
+    Without this, huggingface_hub retries an unreachable host for about a minute.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    try:
+        socket.getaddrinfo(urlparse(constants.ENDPOINT).hostname, 443)
+    except OSError:
+        offline, constants.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE, True
+        try:
+            return timm.create_model(arch, pretrained=True)
+        finally:
+            constants.HF_HUB_OFFLINE = offline
+    return timm.create_model(arch, pretrained=True)

@@ -121,3 +121,45 @@ def test_truncated_and_missing_weights_files_give_clear_errors(tmp_path):
         load_backbone("resnet18", weights=path)
     with pytest.raises(WeightsNotFoundError, match="does not exist"):
         load_backbone("resnet18", weights=tmp_path / "missing.pth")
+
+
+@pytest.fixture
+def hf_home(tmp_path, monkeypatch):
+    """An empty Hugging Face cache with the hub host unresolvable (as it is here)."""
+    import socket
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    real = socket.getaddrinfo
+
+    def no_dns(host, *args, **kwargs):
+        if host == "huggingface.co":
+            raise socket.gaierror(-2, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    return tmp_path / "hub"
+
+
+@pytest.mark.timeout(60)  # must fail fast, never sit in the hub client's retries
+def test_timm_default_weights_offline_and_uncached_fail_fast(hf_home):
+    with pytest.raises(WeightsNotFoundError, match="Offline options"):
+        load_backbone("timm:resnet10t")
+
+
+def test_timm_default_weights_offline_come_from_the_hub_cache(hf_home):
+    from safetensors.torch import save_file
+
+    reference = timm.create_model("resnet10t")
+    repo = hf_home / ("models--" + reference.pretrained_cfg["hf_hub_id"].replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0123abcd")
+    (repo / "snapshots" / "0123abcd").mkdir(parents=True)
+    state = {k: v.contiguous() for k, v in reference.state_dict().items()}
+    save_file(state, repo / "snapshots" / "0123abcd" / "model.safetensors")
+    backbone = load_backbone("timm:resnet10t")
+    assert backbone.weights == "timm:resnet10t.c3_in1k" and len(backbone.categories) == 1000
+    torch.testing.assert_close(
+        backbone.trunk.layer4[0].conv1.weight, reference.layer4[0].conv1.weight
+    )
