@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -24,7 +25,6 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from torchvision import transforms
 from tqdm.auto import tqdm
 
 from .._cache import FeatureCache, fingerprint, resolve_location
@@ -57,19 +57,35 @@ class _Pool(nn.Module):
         return torch.cat([x.mean(dims), x.amax(dims)], dim=1)
 
 
-def preprocess_transform(preprocessing: Any) -> transforms.Compose:
-    """The torchvision transform of a :class:`~sktransfer.backbones.Preprocessing`."""
-    return transforms.Compose(
-        [
-            transforms.Resize(
-                preprocessing.resize_size,
-                interpolation=transforms.InterpolationMode(preprocessing.interpolation),
-            ),
-            transforms.CenterCrop(preprocessing.input_size),
-            transforms.ToTensor(),
-            transforms.Normalize(preprocessing.mean, preprocessing.std),
-        ]
-    )
+class Preprocess:
+    """Resize the shorter side, center crop, normalise: one PIL image to a ``(3, S, S)`` tensor.
+
+    Equivalent to torchvision's ``Resize(resize_size) -> CenterCrop(input_size) -> ToTensor
+    -> Normalize``, but resamples only the crop box straight to the output size (PIL's
+    ``resize(box=...)``) and normalises the uint8 pixels in one in-place pass: about half
+    the work, which matters on CPUs where decoding competes with the forward pass.
+    """
+
+    def __init__(self, preprocessing: Any):
+        self.size = preprocessing.input_size
+        self.resize_size = preprocessing.resize_size
+        self.resample = getattr(Image.Resampling, preprocessing.interpolation.upper())
+        self.mean = torch.tensor(preprocessing.mean).view(3, 1, 1) * 255.0
+        self.std = torch.tensor(preprocessing.std).view(3, 1, 1) * 255.0
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        width, height = image.size
+        crop = self.size * min(width, height) / self.resize_size  # crop side in source pixels
+        left, top = (width - crop) / 2, (height - crop) / 2
+        box = (left, top, left + crop, top + crop)
+        pixels = np.asarray(image.resize((self.size, self.size), self.resample, box=box))
+        tensor = torch.from_numpy(pixels.copy()).permute(2, 0, 1).float()
+        return tensor.sub_(self.mean).div_(self.std)
+
+
+def preprocess_transform(preprocessing: Any) -> Preprocess:
+    """The transform of a :class:`~sktransfer.backbones.Preprocessing`, PIL image to tensor."""
+    return Preprocess(preprocessing)
 
 
 class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
