@@ -1,0 +1,88 @@
+"""Run every benchmark and write ``results.json`` and ``RESULTS.md`` beside this file.
+
+Usage: ``python benchmarks/run.py [--quick]`` (needs ``pip install -e ".[bench]"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import featurizer  # noqa: E402  (benchmarks are scripts, not a package)
+
+
+def machine() -> dict:
+    import sktransfer
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "sktransfer": sktransfer.__version__,
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+        "python": platform.python_version(),
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def to_markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{m['date']}, {m['cores']} cores ({m['cpu']}), torch {m['torch']} with "
+        f"{m['torch_threads']} threads, device {m['device']}. Medians of "
+        f"{results['repeats']} repeats; every ratio is taken against a reference measured in "
+        "the same run.",
+        "",
+    ]
+    f = results["featurizer"]
+    lines += [
+        f"## PretrainedImageFeaturizer ({f['backbone']}, {f['images']} JPEG files, "
+        f"batch {f['batch_size']})",
+        "",
+        "| measurement | images/s |",
+        "|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in f["images_per_s"].items()),
+        "",
+        "| ratio | measured | target |",
+        "|---|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} | {f['targets'][k]} |" for k, v in f["ratios"].items()),
+        "",
+        "Missed target: featurizer vs naive >= 10 cannot be reached on a CPU. A batch of one",
+        "costs about as much per image as a batch of 32 there (the naive loop runs at",
+        f"{f['images_per_s']['naive_per_image_loop']} images/s against a forward-only ceiling of",
+        f"{f['images_per_s']['ceiling_forward_only']}), so no loader can be 10x faster than the",
+        "naive loop. The gap that target describes is a GPU's, where one image per forward",
+        "pass leaves the device idle; it needs a GPU run to measure.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
+    args = parser.parse_args()
+    repeats = 3
+    sizes = {"n_images": 128, "n_naive": 32} if args.quick else {"n_images": 384, "n_naive": 64}
+    results = {"machine": machine(), "quick": args.quick, "repeats": repeats}
+    results["featurizer"] = featurizer.run(repeats=repeats, **sizes)
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (HERE / "RESULTS.md").write_text(to_markdown(results))
+    print(to_markdown(results))
+
+
+if __name__ == "__main__":
+    main()
