@@ -33,24 +33,23 @@ def _demo(args: argparse.Namespace) -> int:
     labels = np.array(["face"] * 100 + ["not face"] * 100)
     cv = StratifiedKFold(args.folds, shuffle=True, random_state=0)
     flatten = FunctionTransformer(lambda X: np.asarray(X).reshape(len(X), -1))
-    models = {
-        "raw pixels + LogisticRegression": make_pipeline(
-            flatten, StandardScaler(), LogisticRegression(max_iter=2000)
-        ),
-        f"{args.backbone} features + LogisticRegression": make_pipeline(
-            PretrainedImageFeaturizer(args.backbone, cache=args.cache, progress=True),
-            LogisticRegression(max_iter=2000),
-        ),
-    }
     print(
         f"sktransfer demo: faces vs non-faces, scikit-image lfw_subset ({len(images)} real "
         f"photos), {args.folds}-fold stratified cross-validation\n"
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="sktransfer-demo-") as scratch:
+        cache = args.cache or scratch  # featurize each image once across the folds
+        models = {
+            "raw pixels + LogisticRegression": make_pipeline(
+                flatten, StandardScaler(), LogisticRegression(max_iter=2000)
+            ),
+            f"{args.backbone} features + LogisticRegression": make_pipeline(
+                PretrainedImageFeaturizer(args.backbone, cache=cache, progress=True),
+                LogisticRegression(max_iter=2000),
+            ),
+        }
         for name, model in models.items():
-            if args.cache is None and "pretrainedimagefeaturizer" in model.named_steps:
-                model.set_params(pretrainedimagefeaturizer__cache=scratch)  # once per image
             start = time.perf_counter()
             scores = cross_val_score(model, images, labels, cv=cv)
             rows.append((name, scores.mean(), scores.std(), time.perf_counter() - start))

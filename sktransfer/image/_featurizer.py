@@ -78,8 +78,9 @@ class Preprocess:
         crop = self.size * min(width, height) / self.resize_size  # crop side in source pixels
         left, top = (width - crop) / 2, (height - crop) / 2
         box = (left, top, left + crop, top + crop)
-        pixels = np.asarray(image.resize((self.size, self.size), self.resample, box=box))
-        tensor = torch.from_numpy(pixels.copy()).permute(2, 0, 1).float()
+        # np.array (not asarray) yields one writable copy, which torch.from_numpy needs.
+        pixels = np.array(image.resize((self.size, self.size), self.resample, box=box))
+        tensor = torch.from_numpy(pixels).permute(2, 0, 1).float()
         return tensor.sub_(self.mean).div_(self.std)
 
 
