@@ -1,8 +1,40 @@
-"""sktransfer: transfer learning as a first-class citizen of scikit-learn."""
+"""sktransfer: transfer learning as a first-class citizen of scikit-learn.
 
-from .backbones import list_backbones, load_backbone
-from .image import PretrainedImageFeaturizer
+The public names load on first use, so ``from sktransfer import Word2VecEmbedder`` does
+not import torch, and ``from sktransfer import PretrainedImageFeaturizer`` does not import
+gensim.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["PretrainedImageFeaturizer", "__version__", "list_backbones", "load_backbone"]
+_LAZY = {
+    "PretrainedImageFeaturizer": ".image",
+    "Word2VecEmbedder": ".text",
+    "list_backbones": ".backbones",
+    "load_backbone": ".backbones",
+    "load_vectors": ".text",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+if TYPE_CHECKING:
+    from .backbones import list_backbones, load_backbone  # noqa: F401
+    from .image import PretrainedImageFeaturizer  # noqa: F401
+    from .text import Word2VecEmbedder, load_vectors  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 __all__ = [
     "ImageLoadError",
+    "OutOfVocabularyError",
     "SktransferError",
     "SktransferWarning",
     "UnknownBackboneError",
+    "UnknownVectorsError",
+    "VectorsFormatError",
+    "VectorsNotFoundError",
     "WeightsNotFoundError",
 ]
 
@@ -26,6 +30,41 @@ class UnknownBackboneError(SktransferError, ValueError):
 
 class WeightsNotFoundError(SktransferError, FileNotFoundError):
     """Pretrained weights are neither bundled, at the given path, cached, nor downloadable."""
+
+
+class UnknownVectorsError(SktransferError, ValueError):
+    """A word-vectors name that is neither bundled, a gensim-data model, nor an existing file."""
+
+
+class VectorsNotFoundError(SktransferError, FileNotFoundError):
+    """Word vectors that are neither at the given path, cached, nor downloadable."""
+
+
+class VectorsFormatError(SktransferError, ValueError):
+    """A file that could not be read as word2vec, GloVe, fastText or gensim vectors."""
+
+
+class OutOfVocabularyError(SktransferError, ValueError):
+    """Tokens without a word vector, under ``oov="error"``.
+
+    Attributes
+    ----------
+    index : int
+        Position of the first document with such tokens.
+    tokens : list of str
+        Its tokens that have no vector.
+    """
+
+    def __init__(self, index: int, tokens: list[str], n_documents: int):
+        self.index = index
+        self.tokens = list(tokens)
+        shown = ", ".join(repr(t) for t in self.tokens[:10])
+        more = f" and {len(self.tokens) - 10} more" if len(self.tokens) > 10 else ""
+        others = f" ({n_documents - 1} other documents have some too)" if n_documents > 1 else ""
+        super().__init__(
+            f"document {index} has tokens without a word vector: {shown}{more}{others}. "
+            "Pass oov='ignore' to skip unknown tokens."
+        )
 
 
 class ImageLoadError(SktransferError, ValueError):

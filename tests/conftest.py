@@ -51,3 +51,22 @@ def default_featurizer():
     from sktransfer import PretrainedImageFeaturizer
 
     return PretrainedImageFeaturizer(progress=False).fit([])
+
+
+@pytest.fixture(scope="session")
+def sms():
+    """The SMS Spam Collection (5,574 real messages, 13% spam) from ../shared/data."""
+    import pandas as pd
+
+    path = SHARED_DATA / "sms_spam" / "SMSSpamCollection"
+    if not path.is_file():
+        pytest.fail(f"Missing the shared SMS Spam Collection at {path}")
+    return pd.read_csv(path, sep="\t", header=None, names=["label", "text"], quoting=3)
+
+
+@pytest.fixture(scope="session")
+def glove():
+    """The bundled GloVe 6B 50-d vectors (real, 400k words, memory-mapped)."""
+    from sktransfer.text import load_vectors
+
+    return load_vectors()
