@@ -10,13 +10,13 @@ All figures come from one run on one machine, as medians of ``repeats`` timings:
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _timing import median_seconds
 from PIL import Image
 
 
@@ -37,15 +37,6 @@ def write_jpegs(folder: Path, n: int, seed: int = 0) -> list[Path]:
         image.save(path, quality=int(rng.integers(75, 95)))
         paths.append(path)
     return paths
-
-
-def _median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def run(n_images: int = 256, n_naive: int = 48, repeats: int = 3, batch_size: int = 32) -> dict:
@@ -76,9 +67,9 @@ def run(n_images: int = 256, n_naive: int = 48, repeats: int = 3, batch_size: in
                     model(x).flatten().numpy()
 
         ceiling()  # warm-up: allocator, oneDNN kernels
-        t_ceiling = _median_seconds(ceiling, repeats)
-        t_featurizer = _median_seconds(lambda: featurizer.transform(paths), repeats)
-        t_naive = _median_seconds(naive, repeats) * n_images / n_naive
+        t_ceiling = median_seconds(ceiling, repeats)
+        t_featurizer = median_seconds(lambda: featurizer.transform(paths), repeats)
+        t_naive = median_seconds(naive, repeats) * n_images / n_naive
 
         cached = PretrainedImageFeaturizer(
             batch_size=batch_size, progress=False, cache=Path(tmp) / "cache"
@@ -86,7 +77,7 @@ def run(n_images: int = 256, n_naive: int = 48, repeats: int = 3, batch_size: in
         start = time.perf_counter()
         cached.transform(paths)  # cold: computes and writes every entry
         t_cold = time.perf_counter() - start
-        t_warm = _median_seconds(lambda: cached.transform(paths), repeats)
+        t_warm = median_seconds(lambda: cached.transform(paths), repeats)
 
     def rate(seconds: float) -> float:
         return round(n_images / seconds, 2)

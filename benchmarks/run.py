@@ -1,6 +1,8 @@
 """Run every benchmark and write ``results.json`` and ``RESULTS.md`` beside this file.
 
-Usage: ``python benchmarks/run.py [--quick]`` (needs ``pip install -e ".[bench]"``).
+Usage: ``python benchmarks/run.py [--quick] [--only featurizer|text]`` (needs
+``pip install -e ".[bench]"``). With ``--only``, the other sections keep their figures from
+the previous ``results.json``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import featurizer  # noqa: E402  (benchmarks are scripts, not a package)
+import text  # noqa: E402
+
+SECTIONS = ("featurizer", "text")
 
 
 def machine() -> dict:
@@ -68,17 +73,41 @@ def to_markdown(results: dict) -> str:
         "pass leaves the device idle; it needs a GPU run to measure.",
         "",
     ]
+    t = results["text"]
+    lines += [
+        f"## Word2VecEmbedder (GloVe 6B 50-d, mean pooling, {t['texts']} SMS texts of "
+        f"{t['words_per_text']} words on average)",
+        "",
+        "| measurement | texts/s |",
+        "|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in t["docs_per_s"].items()),
+        "",
+        "| loading 400k x 50 vectors | seconds |",
+        "|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in t["load_seconds"].items()),
+        "",
+        "| ratio | measured | target |",
+        "|---|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} | {t['targets'][k]} |" for k, v in t["ratios"].items()),
+        "",
+    ]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
+    parser.add_argument("--only", choices=SECTIONS, help="run one section, keep the others")
     args = parser.parse_args()
     repeats = 3
-    sizes = {"n_images": 128, "n_naive": 32} if args.quick else {"n_images": 384, "n_naive": 64}
-    results = {"machine": machine(), "quick": args.quick, "repeats": repeats}
-    results["featurizer"] = featurizer.run(repeats=repeats, **sizes)
+    previous = HERE / "results.json"
+    results = json.loads(previous.read_text()) if args.only and previous.exists() else {}
+    results.update({"machine": machine(), "quick": args.quick, "repeats": repeats})
+    if args.only in (None, "featurizer"):
+        sizes = {"n_images": 128, "n_naive": 32} if args.quick else {"n_images": 384, "n_naive": 64}
+        results["featurizer"] = featurizer.run(repeats=repeats, **sizes)
+    if args.only in (None, "text"):
+        results["text"] = text.run(copies=1 if args.quick else 4, repeats=repeats)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))

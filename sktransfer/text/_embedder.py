@@ -272,7 +272,13 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _get_vectors(self) -> KeyedVectors:
         if getattr(self, "_vectors", None) is None:
-            self._vectors = load_vectors(self.vectors)
+            vectors = load_vectors(self.vectors)
+            if vectors.vector_size != self.n_features_out_:  # e.g. a file replaced since fit
+                raise ValueError(
+                    f"The vectors {self.vectors!r} now have {vectors.vector_size} dimensions; "
+                    f"this embedder was fitted with {self.n_features_out_}. Fit it again."
+                )
+            self._vectors = vectors
         return self._vectors
 
     def _chunks(self, texts: list[str], desc: str) -> Iterator[tuple[int, _Tokens]]:

@@ -222,3 +222,18 @@ def test_spam_accuracy_on_real_sms(sms):
 def test_clone_keeps_the_vectors_object(glove):
     model = embed(vectors=glove)
     assert clone(model).vectors is glove
+
+
+def test_vectors_that_changed_since_fit_are_refused(tmp_path, glove):
+    from gensim.models import KeyedVectors
+
+    path = tmp_path / "vectors.txt"
+    kv = KeyedVectors(50)
+    kv.add_vectors(["frog", "toad"], np.stack([glove["frog"], glove["toad"]]))
+    kv.save_word2vec_format(str(path))
+    payload = pickle.dumps(embed(vectors=path).fit(["frog"]))
+    smaller = KeyedVectors(3)
+    smaller.add_vectors(["frog"], np.ones((1, 3)))
+    smaller.save_word2vec_format(str(path))
+    with pytest.raises(ValueError, match="now have 3 dimensions; .* fitted with 50"):
+        pickle.loads(payload).transform(["frog"])
