@@ -52,6 +52,8 @@ def to_markdown(results: dict) -> str:
         "the same run.",
         "",
     ]
+    if results.get("only"):
+        lines += [f"Only the {results['only']} section was re-run; the others are from before.", ""]
     f = results["featurizer"]
     lines += [
         f"## PretrainedImageFeaturizer ({f['backbone']}, {f['images']} JPEG files, "
@@ -102,7 +104,9 @@ def main() -> None:
     repeats = 3
     previous = HERE / "results.json"
     results = json.loads(previous.read_text()) if args.only and previous.exists() else {}
-    results.update({"machine": machine(), "quick": args.quick, "repeats": repeats})
+    results.update(
+        {"machine": machine(), "quick": args.quick, "repeats": repeats, "only": args.only}
+    )
     if args.only in (None, "featurizer"):
         sizes = {"n_images": 128, "n_naive": 32} if args.quick else {"n_images": 384, "n_naive": 64}
         results["featurizer"] = featurizer.run(repeats=repeats, **sizes)
