@@ -49,6 +49,13 @@ def test_objects_are_used_as_they_are(glove):
     assert load_vectors(model) is model.wv
 
 
+def test_a_saved_gensim_model_gives_its_vectors(tmp_path):
+    model = Word2Vec([["a", "b", "c"]] * 5, vector_size=8, min_count=1, epochs=1, seed=0)
+    model.save(str(tmp_path / "w2v.model"))
+    loaded = load_vectors(tmp_path / "w2v.model")
+    np.testing.assert_array_equal(loaded["b"], model.wv["b"])
+
+
 @pytest.fixture(scope="module")
 def small(glove) -> KeyedVectors:
     """The first 2,000 GloVe words plus a few test words: real vectors, tiny files."""
