@@ -271,7 +271,9 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             self._device(),
             len(samples) - len(todo) - len(failures),
         )
-        bar = tqdm(total=len(todo), unit="img", desc="featurize", disable=self._bar_disabled())
+        # No bar when every image came from the cache: an empty bar per fold is only noise.
+        disable = True if not todo else self._bar_disabled()
+        bar = tqdm(total=len(todo), unit="img", desc="featurize", disable=disable)
         with bar:
             for indices, batch, n_done in self._decoded_batches(samples, todo, workers, failures):
                 if len(indices):
