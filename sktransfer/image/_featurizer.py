@@ -25,10 +25,10 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from tqdm.auto import tqdm
 
 from .._cache import FeatureCache, fingerprint, resolve_location
 from .._device import resolve_device
+from .._progress import progress_bar
 from ..backbones import DEFAULT_BACKBONE
 from ..backbones._registry import _weights_key, load_backbone_cached
 from ..exceptions import ImageLoadError, SktransferWarning
@@ -271,9 +271,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             self._device(),
             len(samples) - len(todo) - len(failures),
         )
-        # No bar when every image came from the cache: an empty bar per fold is only noise.
-        disable = True if not todo else self._bar_disabled()
-        bar = tqdm(total=len(todo), unit="img", desc="featurize", disable=disable)
+        bar = progress_bar(self.progress, len(todo), unit="img", desc="featurize")
         with bar:
             for indices, batch, n_done in self._decoded_batches(samples, todo, workers, failures):
                 if len(indices):
@@ -341,9 +339,6 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         if self.n_jobs is None:
             return min(8, cpus)
         return cpus if self.n_jobs == -1 else max(1, self.n_jobs)
-
-    def _bar_disabled(self) -> bool | None:
-        return None if self.progress == "auto" else not self.progress
 
     def _feature_cache(self) -> FeatureCache | None:
         location = resolve_location(self.cache)

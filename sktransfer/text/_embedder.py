@@ -24,8 +24,8 @@ from sklearn.base import (
 )
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
+from .._progress import progress_bar
 from ..exceptions import OutOfVocabularyError
 from ._tokenize import as_text_list, tokenize_many
 from ._vectors import DEFAULT_VECTORS, load_vectors
@@ -282,13 +282,7 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return self._vectors
 
     def _chunks(self, texts: list[str], desc: str) -> Iterator[tuple[int, _Tokens]]:
-        bar = tqdm(
-            total=len(texts),
-            unit="text",
-            desc=desc,
-            disable=None if self.progress == "auto" else not self.progress,
-        )
-        with bar:
+        with progress_bar(self.progress, len(texts), unit="text", desc=desc) as bar:
             for start in range(0, len(texts), _CHUNK):
                 chunk = texts[start : start + _CHUNK]
                 yield start, self._lookup(chunk, start)
