@@ -187,22 +187,23 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._vectors = load_vectors(self.vectors)
         self.n_features_out_ = int(self._vectors.vector_size)
         n_tokens = n_known = n_empty = 0
-        tokens, documents = [], []
+        kept = []  # (start, chunk) for the poolings that learn from the tokens
         for start, chunk in self._chunks(texts, "fit"):
             n_tokens += chunk.n_tokens
             n_known += len(chunk.rows)
             n_empty += chunk.n_documents - len(np.unique(chunk.document))
             if chunk.tokens is not None:
-                tokens.append(chunk.tokens)
-                documents.append(chunk.document + start)
+                kept.append((start, chunk))
         self.n_samples_fit_ = len(texts)
         self.n_empty_documents_ = n_empty
         self.oov_rate_ = 1 - n_known / n_tokens if n_tokens else 0.0
-        if self.pooling in ("tfidf", "sif"):
-            self._fit_weights(np.concatenate(tokens), np.concatenate(documents), n_tokens)
-        if self.pooling == "sif":
+        if kept:
+            tokens = np.concatenate([chunk.tokens for _, chunk in kept])
+            documents = np.concatenate([chunk.document + start for start, chunk in kept])
+            self._fit_weights(tokens, documents, n_tokens)
+        if self.pooling == "sif":  # the same chunks, now weighted: no second tokenization
             gram = np.zeros((self.n_features_out_,) * 2)
-            for _, chunk in self._chunks(texts, "sif"):
+            for _, chunk in kept:
                 pooled = self._pool(chunk).astype(np.float64)
                 gram += pooled.T @ pooled
             self.common_component_ = np.linalg.eigh(gram)[1][:, -1].astype(np.float32)
