@@ -88,7 +88,7 @@ def test_joblib_memory_is_accepted_as_the_cache(images, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_sharing_one_cache_leave_it_consistent(photo_files, tmp_path):
+def test_two_processes_sharing_one_cache_leave_it_consistent(photo_files, tmp_path, feature_atol):
     script = textwrap.dedent(
         f"""
         import sys, numpy as np
@@ -103,8 +103,8 @@ def test_two_processes_sharing_one_cache_leave_it_consistent(photo_files, tmp_pa
     assert [w.wait(timeout=300) for w in workers] == [0, 0]
     reference = PretrainedImageFeaturizer(progress=False).fit_transform(photo_files)
     for output in outputs:
-        np.testing.assert_allclose(np.load(output), np.tile(reference, (3, 1)), atol=1e-5)
+        np.testing.assert_allclose(np.load(output), np.tile(reference, (3, 1)), atol=feature_atol)
     assert len(_entries(tmp_path)) == len(photo_files)
     assert not list(tmp_path.rglob("*.tmp"))
     cached = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit_transform(photo_files)
-    np.testing.assert_allclose(cached, reference, atol=1e-5)
+    np.testing.assert_allclose(cached, reference, atol=feature_atol)

@@ -421,18 +421,18 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _forward(self, extractor: nn.Module, batch: torch.Tensor) -> np.ndarray:
-        device = self._device()
+        """Features of one CPU batch; on CUDA out-of-memory, the two halves in turn."""
+        layout = torch.channels_last if self._channels_last else torch.contiguous_format
         try:
             with torch.inference_mode():
-                layout = torch.channels_last if self._channels_last else torch.contiguous_format
-                batch = batch.to(device, memory_format=layout)
-                return extractor(batch).float().cpu().numpy()
+                on_device = batch.to(self._device(), memory_format=layout)
+                return extractor(on_device).float().cpu().numpy()
         except torch.cuda.OutOfMemoryError:
             if len(batch) == 1:
                 raise
-            torch.cuda.empty_cache()
-            half = len(batch) // 2
-            logger.warning("CUDA out of memory at batch size %d; retrying in halves.", len(batch))
-            return np.concatenate(
-                [self._forward(extractor, b) for b in (batch[:half], batch[half:])]
-            )
+        # Retried outside the except block: until it is left, the exception's traceback keeps
+        # the failed forward's activations alive on the device, and every retry fails too.
+        torch.cuda.empty_cache()
+        half = len(batch) // 2
+        logger.warning("CUDA out of memory at batch size %d; retrying in halves.", len(batch))
+        return np.concatenate([self._forward(extractor, b) for b in (batch[:half], batch[half:])])
