@@ -39,41 +39,55 @@ def write_jpegs(folder: Path, n: int, seed: int = 0) -> list[Path]:
     return paths
 
 
-def run(n_images: int = 256, n_naive: int = 48, repeats: int = 3, batch_size: int = 32) -> dict:
+def run(
+    n_images: int = 256,
+    n_naive: int = 48,
+    repeats: int = 3,
+    batch_size: int = 32,
+    device: str = "cpu",
+) -> dict:
     from sktransfer import PretrainedImageFeaturizer
     from sktransfer.backbones import load_backbone
     from sktransfer.image import open_rgb, preprocess_transform
 
+    def settings(**extra):
+        return dict(batch_size=batch_size, progress=False, device=device, **extra)
+
+    def sync():
+        if torch.device(device).type == "cuda":
+            torch.cuda.synchronize()
+
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_jpegs(Path(tmp), n_images)
-        featurizer = PretrainedImageFeaturizer(batch_size=batch_size, progress=False).fit(paths)
+        featurizer = PretrainedImageFeaturizer(**settings()).fit(paths)
         extractor = featurizer._get_extractor()
         transform = preprocess_transform(featurizer.preprocessing_)
         tensors = torch.stack([transform(open_rgb(p)) for p in paths])  # decoded beforehand
-        tensors = tensors.contiguous(memory_format=torch.channels_last)
+        tensors = tensors.to(device).contiguous(memory_format=torch.channels_last)
 
         def ceiling():
             with torch.inference_mode():
                 for k in range(0, n_images, batch_size):
                     extractor(tensors[k : k + batch_size])
+            sync()
 
         backbone = load_backbone(featurizer.backbone)
-        model = torch.nn.Sequential(backbone.trunk, torch.nn.AdaptiveAvgPool2d(1)).eval()
+        model = torch.nn.Sequential(backbone.trunk, torch.nn.AdaptiveAvgPool2d(1))
+        model = model.to(device).eval()
 
         def naive():
             with torch.no_grad():
                 for p in paths[:n_naive]:
-                    x = transform(Image.open(p).convert("RGB")).unsqueeze(0)
-                    model(x).flatten().numpy()
+                    x = transform(Image.open(p).convert("RGB")).unsqueeze(0).to(device)
+                    model(x).flatten().cpu().numpy()
 
-        ceiling()  # warm-up: allocator, oneDNN kernels
+        ceiling()  # warm-up: allocator, oneDNN/cuDNN kernels
+        naive()
         t_ceiling = median_seconds(ceiling, repeats)
         t_featurizer = median_seconds(lambda: featurizer.transform(paths), repeats)
         t_naive = median_seconds(naive, repeats) * n_images / n_naive
 
-        cached = PretrainedImageFeaturizer(
-            batch_size=batch_size, progress=False, cache=Path(tmp) / "cache"
-        ).fit(paths)
+        cached = PretrainedImageFeaturizer(**settings(cache=Path(tmp) / "cache")).fit(paths)
         start = time.perf_counter()
         cached.transform(paths)  # cold: computes and writes every entry
         t_cold = time.perf_counter() - start
@@ -84,6 +98,7 @@ def run(n_images: int = 256, n_naive: int = 48, repeats: int = 3, batch_size: in
 
     return {
         "backbone": featurizer.backbone,
+        "device": str(torch.device(device)),
         "images": n_images,
         "batch_size": batch_size,
         "images_per_s": {
