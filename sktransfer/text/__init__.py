@@ -1,7 +1,27 @@
-"""Pretrained word vectors: a resolver, a tokenizer and the ``Word2VecEmbedder`` transformer."""
+"""Pretrained word vectors: a resolver, a tokenizer and the ``Word2VecEmbedder`` transformer.
 
-from ._embedder import Word2VecEmbedder
-from ._tokenize import tokenize
-from ._vectors import DEFAULT_VECTORS, list_vectors, load_vectors
+Names load on first use: the tokenizer does not import gensim.
+"""
 
-__all__ = ["DEFAULT_VECTORS", "Word2VecEmbedder", "list_vectors", "load_vectors", "tokenize"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
+
+_LAZY = {
+    "DEFAULT_VECTORS": "._vectors",
+    "Word2VecEmbedder": "._embedder",
+    "list_vectors": "._vectors",
+    "load_vectors": "._vectors",
+    "tokenize": "._tokenize",
+}
+
+__all__ = sorted(_LAZY)
+
+if TYPE_CHECKING:
+    from ._embedder import Word2VecEmbedder  # noqa: F401
+    from ._tokenize import tokenize  # noqa: F401
+    from ._vectors import DEFAULT_VECTORS, list_vectors, load_vectors  # noqa: F401
+
+__getattr__, __dir__ = attach(__name__, _LAZY)
