@@ -81,3 +81,18 @@ def glove():
     from sktransfer.text import load_vectors
 
     return load_vectors()
+
+
+@pytest.fixture(scope="session")
+def mnist() -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST test set from ../shared/data: 10,000 real 28x28 digits and their labels."""
+    import gzip
+
+    folder = SHARED_DATA / "mnist_t10k"
+    if not folder.is_dir():
+        pytest.fail(f"Missing the shared MNIST test set at {folder}")
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8)
+    return images, labels

@@ -1,0 +1,19 @@
+"""Leakage-safe model selection: duplicate-aware splitters and a leakage report.
+
+Copies of one sample on both sides of a split inflate every score. :func:`find_duplicates`
+labels exact and near copies of images or texts; :class:`LeakageSafeKFold` and
+:func:`leakage_safe_train_test_split` keep each group of copies on one side;
+:func:`leakage_report` and :func:`cv_leakage_report` show what a split leaks.
+"""
+
+from ._duplicates import find_duplicates
+from ._report import cv_leakage_report, leakage_report
+from ._split import LeakageSafeKFold, leakage_safe_train_test_split
+
+__all__ = [
+    "LeakageSafeKFold",
+    "cv_leakage_report",
+    "find_duplicates",
+    "leakage_report",
+    "leakage_safe_train_test_split",
+]

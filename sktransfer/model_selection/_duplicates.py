@@ -1,0 +1,359 @@
+"""Exact and near duplicates among images or texts, found without comparing all pairs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from .._progress import progress_bar
+from ._image_hashing import CODE_BITS, image_fingerprint
+from ._text_hashing import jaccard, minhash_signatures, normalize_text, shingle_sets
+
+__all__ = ["DEFAULT_SIMILARITY", "find_duplicates"]
+
+logger = logging.getLogger("sktransfer")
+
+DEFAULT_SIMILARITY = {"image": 0.88, "text": 0.8}
+_LSH_RECALL = 0.995  # chance that a pair exactly at the threshold becomes a candidate
+_IMAGE_TABLES = 40  # bit-sampling hash tables over the 256-bit image codes
+_TEXT_PERMUTATIONS = 128
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """What the duplicate search knows about each sample.
+
+    ``exact[i]`` and ``code[i]`` are ids shared by exact copies and by samples with the
+    same near-duplicate code (-1: none, for an empty text or a flat image); ``pairs`` lists
+    near-duplicate pairs of code ids with their ``similarity``.
+    """
+
+    kind: str
+    exact: np.ndarray
+    code: np.ndarray
+    pairs: np.ndarray
+    similarity: np.ndarray
+    descriptions: list[str]
+
+    def __len__(self) -> int:
+        return len(self.exact)
+
+    def groups(self, *, near: bool = True) -> np.ndarray:
+        """Group labels: copies share a label (0, 1, ... in order of first appearance)."""
+        if not len(self):
+            return np.empty(0, dtype=np.int64)
+        n_codes = int(self.code.max()) + 1
+        if not near or n_codes == 0:
+            return merge_labelings(self.exact)
+        edges = sp.coo_matrix(
+            (np.ones(len(self.pairs)), (self.pairs[:, 0], self.pairs[:, 1])),
+            shape=(n_codes, n_codes),
+        )
+        _, component = connected_components(edges, directed=False)
+        labels = np.where(self.code >= 0, component[np.maximum(self.code, 0)], -1)
+        return merge_labelings(labels, self.exact)
+
+
+def find_duplicates(
+    X: Any,
+    *,
+    kind: Literal["auto", "image", "text"] = "auto",
+    near: bool = True,
+    similarity: float | None = None,
+    mask_digits: bool = True,
+    n_jobs: int | None = None,
+    progress: bool | str = "auto",
+) -> np.ndarray:
+    """Group labels that put exact and near duplicates together.
+
+    Parameters
+    ----------
+    X : collection of images or texts
+        Image paths, arrays or PIL images (as :class:`~sktransfer.PretrainedImageFeaturizer`
+        accepts them), or texts (a list, 1-D array, Series or one-column DataFrame).
+    kind : {"auto", "image", "text"}, default="auto"
+        "auto" reads arrays, PIL images and strings naming existing files as images, and
+        other strings as texts.
+    near : bool, default=True
+        Also merge near duplicates; False merges exact copies only.
+    similarity : float in (0, 1], default=None
+        Threshold for near duplicates. Images: the fraction of the 256 perceptual-code bits
+        that agree (default 0.88: at most 30 bits differ). Texts: the Jaccard similarity of
+        character 5-gram sets (default 0.8).
+    mask_digits : bool, default=True
+        Texts: compare near duplicates with every run of digits replaced by ``0``, so that
+        messages made from one template with other numbers group together.
+    n_jobs : int or None, default=None
+        Threads decoding images; None uses the number of CPUs (at most 8), -1 all.
+    progress : bool or "auto", default="auto"
+        Progress bar while images are decoded ("auto": when stderr is a terminal).
+
+    Returns
+    -------
+    groups : ndarray of shape (n_samples,)
+        Integer labels, numbered by first appearance. Samples with equal labels are copies
+        of each other, directly or through a chain of near duplicates.
+
+    Notes
+    -----
+    Images are exact copies when their decoded pixels are equal (a PNG re-saved from a JPEG's
+    pixels matches; file bytes do not matter). Near copies have perceptual codes (a pHash
+    taken in a frame fixed by the image's own intensity moments, which makes it robust to
+    resizing, re-compression, small crops and brightness changes) within the threshold.
+    Texts are exact copies when they are equal after Unicode NFKC, case folding, and
+    collapsing punctuation and whitespace. Near copies have a Jaccard similarity of their
+    5-gram sets at or above the threshold.
+
+    Candidates come from locality-sensitive hashing (bit sampling for image codes, MinHash
+    bands for texts), tuned so that a pair exactly at the threshold is found with
+    probability >= 0.995, and are then verified exactly: the work grows with the number of
+    similar pairs, not with all n**2 pairs. Empty texts are never merged; flat (single-colour)
+    images only with their exact copies.
+
+    Examples
+    --------
+    >>> from sktransfer.model_selection import find_duplicates
+    >>> find_duplicates(["Call 0800 123 now!", "call 0900 555 NOW", "See you at 6"])
+    array([0, 0, 1])
+    """
+    return fingerprint(
+        X,
+        kind=kind,
+        near=near,
+        similarity=similarity,
+        mask_digits=mask_digits,
+        n_jobs=n_jobs,
+        progress=progress,
+    ).groups(near=near)
+
+
+def fingerprint(
+    X: Any,
+    *,
+    kind: str = "auto",
+    near: bool = True,
+    similarity: float | None = None,
+    mask_digits: bool = True,
+    n_jobs: int | None = None,
+    progress: bool | str = "auto",
+) -> Fingerprints:
+    """Exact ids, near-duplicate codes and verified near pairs of every sample in ``X``."""
+    samples, kind = _samples_and_kind(X, kind)
+    if similarity is None:
+        similarity = DEFAULT_SIMILARITY[kind]
+    if not 0 < similarity <= 1:
+        raise ValueError(f"similarity must be in (0, 1], got {similarity!r}.")
+    if not samples:
+        none = np.empty(0, dtype=np.int64)
+        return Fingerprints(kind, none, none, np.empty((0, 2), dtype=np.int64), np.empty(0), [])
+    if kind == "image":
+        return _image_fingerprints(samples, near, similarity, n_jobs, progress)
+    return _text_fingerprints(samples, near, similarity, mask_digits)
+
+
+def merge_labelings(*labelings: Any) -> np.ndarray:
+    """Labels of the connected components when samples sharing any label are joined.
+
+    Each labeling is a sequence of hashable labels, one per sample; a label of -1 in an
+    integer labeling joins nothing. The result is numbered by first appearance.
+    """
+    n = len(labelings[0])
+    rows, cols, offset = [], [], n
+    for labeling in labelings:
+        if len(labeling) != n:
+            raise ValueError(f"Found groups of length {len(labeling)} for {n} samples.")
+        values, ids = np.unique(np.asarray(labeling, dtype=object).astype(str), return_inverse=True)
+        keep = np.asarray(labeling, dtype=object) != -1
+        rows.append(np.flatnonzero(keep))
+        cols.append(offset + ids[keep])
+        offset += len(values)
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(offset, offset))
+    _, component = connected_components(graph, directed=False)
+    _, first, dense = np.unique(component[:n], return_index=True, return_inverse=True)
+    return np.argsort(np.argsort(first))[dense]
+
+
+# -- input ------------------------------------------------------------------------------
+
+
+def _samples_and_kind(X: Any, kind: str) -> tuple[list, str]:
+    if kind not in ("auto", "image", "text"):
+        raise ValueError(f"kind must be 'auto', 'image' or 'text', got {kind!r}.")
+    if kind == "text":
+        from ..text._tokenize import as_text_list
+
+        return as_text_list(X), "text"
+    from ..image._loading import as_sample_list
+
+    samples = as_sample_list(X)
+    if kind == "image":
+        return samples, "image"
+    strings = [s for s in samples if isinstance(s, str)]
+    if len(strings) < len(samples):  # arrays, PIL images, Path objects or missing texts
+        if any(isinstance(s, (np.ndarray, bytes, os.PathLike)) for s in samples) or not strings:
+            return samples, "image"
+        from ..text._tokenize import as_text_list
+
+        return as_text_list(X), "text"
+    files = [os.path.isfile(s) for s in strings]
+    if all(files) and files:
+        return samples, "image"
+    if not any(files):
+        return samples, "text"
+    first = files.index(not files[0])
+    raise ValueError(
+        f"Cannot tell whether X holds image paths or texts: sample 0 ({strings[0][:60]!r}) "
+        f"{'is' if files[0] else 'is not'} an existing file but sample {first} "
+        f"({strings[first][:60]!r}) {'is' if files[first] else 'is not'}. "
+        "Pass kind='image' or kind='text'."
+    )
+
+
+def _describe(sample: Any, kind: str) -> str:
+    if kind == "text":
+        return sample if len(sample) <= 80 else sample[:77] + "..."
+    if isinstance(sample, (str, os.PathLike)):
+        return os.fspath(sample)
+    from ..image._loading import describe_sample
+
+    return describe_sample(sample)
+
+
+# -- images -----------------------------------------------------------------------------
+
+
+def _image_fingerprints(samples, near, similarity, n_jobs, progress) -> Fingerprints:
+    from ..exceptions import ImageLoadError
+    from ..image._loading import describe_sample, open_rgb
+
+    def one(sample):
+        try:
+            return image_fingerprint(open_rgb(sample)), None
+        except Exception as exc:  # reported below with the sample's index and path
+            return None, f"{type(exc).__name__}: {exc}"
+
+    cpus = os.cpu_count() or 1
+    workers = min(8, cpus) if n_jobs is None else (cpus if n_jobs == -1 else max(1, n_jobs))
+    results = []
+    with (
+        ThreadPoolExecutor(workers) as pool,
+        progress_bar(progress, len(samples), unit="img", desc="fingerprint") as bar,
+    ):
+        for result in pool.map(one, samples):
+            results.append(result)
+            bar.update()
+    failures = [(i, describe_sample(samples[i]), err) for i, (_, err) in enumerate(results) if err]
+    if failures:
+        raise ImageLoadError(failures)
+    digests = [fp[0] for fp, _ in results]
+    _, exact = np.unique(np.array(digests, dtype=object).astype(bytes), return_inverse=True)
+    has_code = np.array([fp[1] is not None for fp, _ in results])
+    code = np.full(len(samples), -1)
+    pairs, sims = np.empty((0, 2), dtype=np.int64), np.empty(0)
+    if has_code.any():
+        packed = np.packbits(np.array([fp[1] for fp, _ in results if fp[1] is not None]), axis=1)
+        unique, code[has_code] = np.unique(packed, axis=0, return_inverse=True)
+        if near:
+            pairs, sims = _near_codes(np.unpackbits(unique, axis=1).astype(bool), similarity)
+    return Fingerprints("image", exact, code, pairs, sims, [_describe(s, "image") for s in samples])
+
+
+def _near_codes(codes: np.ndarray, similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of 256-bit codes with at least ``similarity`` of their bits equal."""
+    max_distance = int(np.floor((1 - similarity) * CODE_BITS + 1e-9))
+    agree = 1 - max_distance / CODE_BITS
+    bits = max(
+        (k for k in range(1, 33) if 1 - (1 - agree**k) ** _IMAGE_TABLES >= _LSH_RECALL),
+        default=1,
+    )
+    rng = np.random.default_rng(0)
+    weights = np.left_shift(1, np.arange(bits, dtype=np.int64))
+    keys = np.stack(
+        [
+            codes[:, rng.choice(CODE_BITS, bits, replace=False)].astype(np.int64) @ weights
+            for _ in range(_IMAGE_TABLES)
+        ],
+        axis=1,
+    )
+    candidates = _bucket_pairs(keys)
+    words = np.packbits(codes, axis=1).view(np.uint64)
+    distance = np.bitwise_count(words[candidates[:, 0]] ^ words[candidates[:, 1]]).sum(1)
+    close = distance <= max_distance
+    return candidates[close], 1 - distance[close] / CODE_BITS
+
+
+# -- texts ------------------------------------------------------------------------------
+
+
+def _text_fingerprints(texts, near, similarity, mask_digits) -> Fingerprints:
+    normalized = [normalize_text(t) for t in texts]
+    masked = [normalize_text(t, mask_digits=True) for t in texts] if mask_digits else normalized
+    exact = _ids(normalized)
+    code = _ids(masked)
+    pairs, sims = np.empty((0, 2), dtype=np.int64), np.empty(0)
+    if near and code.max() >= 0:
+        unique = [""] * (int(code.max()) + 1)
+        for text, c in zip(masked, code, strict=True):
+            unique[c] = text
+        pairs, sims = _near_texts(unique, similarity)
+    return Fingerprints("text", exact, code, pairs, sims, [_describe(t, "text") for t in texts])
+
+
+def _ids(keys: list[str]) -> np.ndarray:
+    """Dense ids of equal non-empty strings, by first appearance; -1 for empty strings."""
+    seen: dict[str, int] = {}
+    return np.array([seen.setdefault(k, len(seen)) if k else -1 for k in keys], dtype=np.int64)
+
+
+def _near_texts(texts: list[str], similarity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of distinct texts whose 5-gram sets have Jaccard similarity >= ``similarity``."""
+    shingles = shingle_sets(texts)
+    rows = np.flatnonzero(np.diff(shingles.indptr) > 0)  # texts under 5 characters: no sets
+    if len(rows) < 2:
+        return np.empty((0, 2), dtype=np.int64), np.empty(0)
+    signatures = minhash_signatures(shingles[rows], _TEXT_PERMUTATIONS)
+    band = max(
+        (
+            r
+            for r in (1, 2, 4, 8, 16)
+            if 1 - (1 - similarity**r) ** (_TEXT_PERMUTATIONS // r) >= _LSH_RECALL
+        ),
+        default=1,
+    )
+    mix = np.random.default_rng(0).integers(1, 2**63, band, dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):  # hashing a band's values modulo 2**64
+        keys = (
+            (signatures.astype(np.uint64).reshape(len(rows), -1, band) * mix).sum(2).view(np.int64)
+        )
+    candidates = rows[_bucket_pairs(keys)]
+    score = jaccard(shingles, candidates[:, 0], candidates[:, 1])
+    close = score >= similarity - 1e-12
+    return candidates[close], score[close]
+
+
+# -- candidates -------------------------------------------------------------------------
+
+
+def _bucket_pairs(keys: np.ndarray) -> np.ndarray:
+    """Unique pairs ``(i, j)``, ``i < j``, of rows that share a key in some column."""
+    n = len(keys)
+    found = [np.empty((0, 2), dtype=np.int64)]
+    for column in keys.T:
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        for size in np.unique(sizes[sizes > 1]):
+            members = order[starts[sizes == size][:, None] + np.arange(size)]
+            first, second = np.triu_indices(size, 1)
+            found.append(np.stack([members[:, first].ravel(), members[:, second].ravel()], 1))
+    pairs = np.sort(np.concatenate(found), axis=1)
+    return np.unique(pairs, axis=0)

@@ -1,0 +1,208 @@
+"""Cross-validation splitters that never put copies of one sample on both sides."""
+
+from __future__ import annotations
+
+import logging
+from itertools import chain
+from numbers import Integral, Real
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.model_selection import (
+    BaseCrossValidator,
+    GroupKFold,
+    GroupShuffleSplit,
+    StratifiedGroupKFold,
+)
+from sklearn.utils import _safe_indexing
+from sklearn.utils.multiclass import type_of_target
+
+from ._duplicates import fingerprint, merge_labelings
+
+__all__ = ["LeakageSafeKFold", "leakage_safe_train_test_split"]
+
+logger = logging.getLogger("sktransfer")
+
+
+def _leakage_groups(X, groups, *, kind, near_duplicates, similarity) -> np.ndarray:
+    fingerprints = fingerprint(X, kind=kind, near=near_duplicates, similarity=similarity)
+    labels = fingerprints.groups(near=near_duplicates)
+    if groups is not None:
+        labels = merge_labelings(labels, groups)
+    n_groups = int(labels.max()) + 1
+    logger.info(
+        "%d samples form %d groups of copies (%d samples merged with an earlier one%s).",
+        len(labels),
+        n_groups,
+        len(labels) - n_groups,
+        ", user groups included" if groups is not None else "",
+    )
+    return labels
+
+
+def _is_classification(y) -> bool:
+    return y is not None and type_of_target(y) in ("binary", "multiclass")
+
+
+class LeakageSafeKFold(BaseCrossValidator):
+    """K-fold cross-validation in which exact and near duplicates share a fold.
+
+    ``split`` finds the copies in ``X`` itself (:func:`find_duplicates`), joins them with any
+    ``groups`` given, and splits with :class:`~sklearn.model_selection.StratifiedGroupKFold`
+    when ``y`` holds classes (else :class:`~sklearn.model_selection.GroupKFold`). It drops
+    into ``cross_val_score``, ``cross_validate`` and ``GridSearchCV(cv=...)``.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2.
+    stratify : bool, default=True
+        Keep class proportions in each fold when ``y`` holds classes.
+    shuffle : bool, default=False
+        Shuffle the groups before they are dealt into folds.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffle; only with ``shuffle=True``.
+    near_duplicates : bool, default=True
+        Keep near duplicates together too; False keeps only exact copies together.
+    similarity : float or None, default=None
+        Near-duplicate threshold of :func:`find_duplicates` (None: its default for the kind).
+    kind : {"auto", "image", "text"}, default="auto"
+        How to read ``X`` (see :func:`find_duplicates`).
+
+    See Also
+    --------
+    find_duplicates : The group labels this splitter computes.
+    cv_leakage_report : How many test samples of any splitter have a copy in training.
+
+    Examples
+    --------
+    >>> from sktransfer.model_selection import LeakageSafeKFold
+    >>> texts = ["win a prize, call 0800 1", "WIN a prize - call 0800 2", "see you at 6",
+    ...          "lunch?", "on my way", "call me later"]
+    >>> cv = LeakageSafeKFold(n_splits=2)
+    >>> [sorted(test.tolist()) for _, test in cv.split(texts)]
+    [[0, 1, 3], [2, 4, 5]]
+    """
+
+    __metadata_request__split = {"groups": True}
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        *,
+        stratify: bool = True,
+        shuffle: bool = False,
+        random_state: Any = None,
+        near_duplicates: bool = True,
+        similarity: float | None = None,
+        kind: Literal["auto", "image", "text"] = "auto",
+    ):
+        self.n_splits = n_splits
+        self.stratify = stratify
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.near_duplicates = near_duplicates
+        self.similarity = similarity
+        self.kind = kind
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """The number of folds."""
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train, test)`` index arrays; copies never straddle them.
+
+        Parameters
+        ----------
+        X : collection of images or texts
+            The samples (what :func:`find_duplicates` reads).
+        y : array-like of shape (n_samples,), default=None
+            Targets; classes are stratified on when ``stratify=True``.
+        groups : array-like of shape (n_samples,), default=None
+            Your own groups (patients, users, sessions), kept together as well.
+        """
+        if not isinstance(self.n_splits, Integral) or self.n_splits < 2:
+            raise ValueError(f"n_splits must be an integer >= 2, got {self.n_splits!r}.")
+        labels = _leakage_groups(
+            X,
+            groups,
+            kind=self.kind,
+            near_duplicates=self.near_duplicates,
+            similarity=self.similarity,
+        )
+        placeholder = np.zeros((len(labels), 1))
+        options = {"shuffle": self.shuffle, "random_state": self.random_state}
+        if self.stratify and _is_classification(y):
+            splitter = StratifiedGroupKFold(self.n_splits, **options)
+        else:
+            splitter = GroupKFold(self.n_splits, **options)
+        yield from splitter.split(placeholder, y, labels)
+
+    def _iter_test_indices(self, X=None, y=None, groups=None):  # split is overridden
+        raise NotImplementedError
+
+
+def leakage_safe_train_test_split(
+    *arrays: Any,
+    test_size: float = 0.25,
+    stratify: Any = None,
+    groups: Any = None,
+    random_state: Any = None,
+    near_duplicates: bool = True,
+    similarity: float | None = None,
+    kind: Literal["auto", "image", "text"] = "auto",
+) -> list:
+    """Split arrays into train and test subsets with every copy on one side.
+
+    Like :func:`sklearn.model_selection.train_test_split`; the copies are found in the
+    first array (see :func:`find_duplicates`) and joined with ``groups`` when given.
+
+    Parameters
+    ----------
+    *arrays : sequence of indexables of the same length
+        The first holds the images or texts.
+    test_size : float, default=0.25
+        Fraction of the groups (without ``stratify``) or of the samples (with it) in the
+        test set. With ``stratify``, the split is the first fold of a shuffled
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` with ``round(1 / test_size)``
+        folds, so the fraction is rounded to 1/2, 1/3, 1/4, ...
+    stratify : array-like of class labels, default=None
+        Keep the class proportions in both subsets.
+    groups : array-like, default=None
+        Your own groups, kept on one side as well.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffle.
+    near_duplicates, similarity, kind
+        As for :class:`LeakageSafeKFold`.
+
+    Returns
+    -------
+    splitting : list of length 2 * len(arrays)
+        Train and test subsets of each array, as ``train_test_split`` returns them.
+
+    Examples
+    --------
+    >>> from sktransfer.model_selection import leakage_safe_train_test_split
+    >>> texts = ["call 0800 1 now", "CALL 0800 2 NOW!", "hi", "lunch?", "late", "ok"]
+    >>> train, test = leakage_safe_train_test_split(texts, test_size=0.5, random_state=0)
+    >>> ("call 0800 1 now" in train) == ("CALL 0800 2 NOW!" in train)
+    True
+    """
+    if not arrays:
+        raise ValueError("At least one array is required.")
+    if not isinstance(test_size, Real) or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}.")
+    labels = _leakage_groups(
+        arrays[0], groups, kind=kind, near_duplicates=near_duplicates, similarity=similarity
+    )
+    placeholder = np.zeros((len(labels), 1))
+    if stratify is not None:
+        n_splits = max(2, round(1 / test_size))
+        splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+        train, test = next(splitter.split(placeholder, stratify, labels))
+    else:
+        splitter = GroupShuffleSplit(1, test_size=test_size, random_state=random_state)
+        train, test = next(splitter.split(placeholder, groups=labels))
+    return list(
+        chain.from_iterable((_safe_indexing(a, train), _safe_indexing(a, test)) for a in arrays)
+    )
