@@ -13,23 +13,18 @@ one word dropped). Side by side in the same run:
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from _timing import median_seconds
 from PIL import Image, ImageEnhance
 
+from sktransfer.datasets import fetch_mnist_test, fetch_sms_spam
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def mnist() -> np.ndarray:
-    with gzip.open(DATA / "mnist_t10k" / "t10k-images-idx3-ubyte.gz") as f:
-        return np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
 
 
 def planted_images(digits: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, list]:
@@ -94,7 +89,7 @@ def images(repeats: int = 3, n_planted: int = 1000) -> dict:
 
     from sktransfer.model_selection import find_duplicates
 
-    digits = mnist()
+    digits = fetch_mnist_test(DATA)[0]
     sources, copies = planted_images(digits, n_planted)
     samples = list(digits) + copies
 
@@ -143,13 +138,7 @@ def texts(repeats: int = 3, n_planted: int = 4426) -> dict:
     from sktransfer.model_selection import find_duplicates
     from sktransfer.model_selection._text_hashing import normalize_text, shingle_sets
 
-    sms = pd.read_csv(
-        DATA / "sms_spam" / "SMSSpamCollection",
-        sep="\t",
-        header=None,
-        names=["label", "text"],
-        quoting=3,
-    )["text"].tolist()
+    sms = fetch_sms_spam(DATA)["text"].tolist()
     sources, copies = planted_texts(sms, n_planted)
     samples = sms + copies
 

@@ -17,10 +17,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from _timing import median_seconds
 
-SMS = Path(__file__).resolve().parents[2] / "shared" / "data" / "sms_spam" / "SMSSpamCollection"
+from sktransfer.datasets import fetch_sms_spam
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def naive_mean(kv, texts: list[str]) -> np.ndarray:
@@ -48,7 +49,7 @@ def run(copies: int = 4, repeats: int = 3, load_repeats: int = 1) -> dict:
     from sktransfer.text import Word2VecEmbedder, load_vectors
     from sktransfer.text._vectors import _load_named
 
-    sms = pd.read_csv(SMS, sep="\t", header=None, names=["label", "text"], quoting=3)
+    sms = fetch_sms_spam(DATA)
     texts = sms["text"].tolist() * copies
     kv = load_vectors()
     # The hand-written loops get the vectors as gensim's loaders give them: an in-memory,

@@ -13,11 +13,8 @@ Run: ``python examples/plot_text_spam.py`` (writes ``text_spam.png``).
 
 # %%
 # Data: the SMS Spam Collection. The project's shared copy is used when present; otherwise
-# it is downloaded once from the UCI repository.
-import io
+# it is downloaded once into scikit-learn's data folder.
 import os
-import urllib.request
-import zipfile
 from pathlib import Path
 
 import matplotlib
@@ -25,7 +22,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -33,24 +29,12 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_c
 from sklearn.pipeline import make_pipeline, make_union
 
 from sktransfer import Word2VecEmbedder
+from sktransfer.datasets import fetch_sms_spam
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
-UCI = "https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip"
-
-
-def sms_spam_path() -> Path:
-    here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
-    shared = here.parents[2] / "shared" / "data" / "sms_spam" / "SMSSpamCollection"
-    if shared.is_file():
-        return shared
-    local = Path("sms_spam") / "SMSSpamCollection"
-    if not local.is_file():
-        with urllib.request.urlopen(UCI, timeout=60) as response:
-            zipfile.ZipFile(io.BytesIO(response.read())).extract("SMSSpamCollection", local.parent)
-    return local
-
-
-sms = pd.read_csv(sms_spam_path(), sep="\t", header=None, names=["label", "text"], quoting=3)
+here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
+shared = here.parents[2] / "shared" / "data"
+sms = fetch_sms_spam(shared if shared.is_dir() else None)
 if FAST:
     sms = sms.sample(1000, random_state=0)
 texts, labels = sms["text"], sms["label"]

@@ -67,12 +67,9 @@ def default_featurizer():
 @pytest.fixture(scope="session")
 def sms():
     """The SMS Spam Collection (5,574 real messages, 13% spam) from ../shared/data."""
-    import pandas as pd
+    from sktransfer.datasets import fetch_sms_spam
 
-    path = SHARED_DATA / "sms_spam" / "SMSSpamCollection"
-    if not path.is_file():
-        pytest.fail(f"Missing the shared SMS Spam Collection at {path}")
-    return pd.read_csv(path, sep="\t", header=None, names=["label", "text"], quoting=3)
+    return fetch_sms_spam(SHARED_DATA, download_if_missing=False)
 
 
 @pytest.fixture(scope="session")
@@ -86,13 +83,6 @@ def glove():
 @pytest.fixture(scope="session")
 def mnist() -> tuple[np.ndarray, np.ndarray]:
     """The MNIST test set from ../shared/data: 10,000 real 28x28 digits and their labels."""
-    import gzip
+    from sktransfer.datasets import fetch_mnist_test
 
-    folder = SHARED_DATA / "mnist_t10k"
-    if not folder.is_dir():
-        pytest.fail(f"Missing the shared MNIST test set at {folder}")
-    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8)
-    return images, labels
+    return fetch_mnist_test(SHARED_DATA, download_if_missing=False)
