@@ -47,6 +47,8 @@ class _Pool(nn.Module):
         self.how, self.tokens = how, tokens
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.how == "none":
+            return x.flatten(1)
         if self.how == "token":
             return x[:, 0]
         dims = (1,) if self.tokens else (2, 3)
@@ -109,9 +111,11 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         Layer group whose output is pooled: None for the last one (the penultimate layer
         of the classifier), a name from ``Backbone.layer_groups`` or an index (negative
         counts from the end). Earlier layers give more generic, less ImageNet-specific features.
-    pooling : {"avg", "max", "avgmax", "token"}, default="avg"
+    pooling : {"avg", "max", "avgmax", "token", "none"}, default="avg"
         Global pooling over positions; ``"avgmax"`` concatenates both (twice the width);
-        ``"token"`` takes the class token of a vision transformer.
+        ``"token"`` takes the class token of a vision transformer; ``"none"`` keeps every
+        position (the flattened map, ``output_shape_`` gives its shape): the input of the
+        layers above ``layer`` when they are fine-tuned.
     image_size : int or None, default=None
         Crop side fed to the network; None uses the backbone's (224 for most).
     batch_size : int, default=32
@@ -134,6 +138,9 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
     ----------
     n_features_out_ : int
         Width of the output.
+    output_shape_ : tuple of int
+        Shape of one image's output of ``layer`` before pooling: ``(C, h, w)`` for feature
+        maps, ``(T, C)`` for tokens.
     layer_ : str
         Name of the layer group whose output is pooled.
     weights_ : str or None
@@ -168,7 +175,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         "backbone": [str],
         "weights": [str, os.PathLike, None],
         "layer": [Integral, str, None],
-        "pooling": [StrOptions({"avg", "max", "avgmax", "token"})],
+        "pooling": [StrOptions({"avg", "max", "avgmax", "token", "none"})],
         "image_size": [Interval(Integral, 16, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
@@ -237,7 +244,9 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         size = self.preprocessing_.input_size
         probe = torch.zeros(1, 3, size, size, device=self._device())
         with torch.inference_mode():
-            self.n_features_out_ = int(self._extractor(probe).shape[1])
+            unpooled = self._extractor[0](probe)
+            self.output_shape_ = tuple(int(d) for d in unpooled.shape[1:])
+            self.n_features_out_ = int(self._extractor[1](unpooled).shape[1])
         return self
 
     def transform(self, X: Any) -> np.ndarray:

@@ -209,3 +209,16 @@ def test_lfw_faces_vs_non_faces_cross_validated_accuracy(lfw, tmp_path):
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     scores = cross_val_score(pipe, images, labels, cv=cv)
     assert scores.mean() >= 0.97, scores
+
+
+def test_unpooled_features_are_the_flattened_map_whose_mean_is_the_pooled_one(
+    small_photos, feature_atol
+):
+    unpooled = PretrainedImageFeaturizer(layer="blocks6", pooling="none", progress=False)
+    unpooled.fit(small_photos)
+    assert unpooled.output_shape_ == (320, 7, 7) and unpooled.n_features_out_ == 320 * 49
+    maps = unpooled.transform(small_photos[:2]).reshape(2, 320, 7, 7)
+    pooled = PretrainedImageFeaturizer(layer="blocks6", progress=False).fit_transform(
+        small_photos[:2]
+    )
+    np.testing.assert_allclose(maps.mean((2, 3)), pooled, atol=feature_atol)
