@@ -14,6 +14,7 @@ from ._lazy import attach
 __version__ = "0.1.0"
 
 _LAZY = {
+    "FineTunedImageClassifier": ".finetune",
     "LeakageSafeKFold": ".model_selection",
     "PretrainedImageFeaturizer": ".image",
     "Word2VecEmbedder": ".text",
@@ -26,6 +27,7 @@ __all__ = sorted([*_LAZY, "__version__"])
 
 if TYPE_CHECKING:
     from .backbones import list_backbones, load_backbone  # noqa: F401
+    from .finetune import FineTunedImageClassifier  # noqa: F401
     from .image import PretrainedImageFeaturizer  # noqa: F401
     from .model_selection import LeakageSafeKFold  # noqa: F401
     from .text import Word2VecEmbedder, load_vectors  # noqa: F401

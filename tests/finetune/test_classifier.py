@@ -1,0 +1,147 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+
+from sktransfer.backbones import load_backbone
+from sktransfer.finetune import FineTunedImageClassifier
+from sktransfer.model_selection import LeakageSafeKFold
+
+FAST = {"max_epochs": 3, "random_state": 0, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def faces(lfw):
+    """LFW subset with string labels, shuffled once and split in halves (100 + 100)."""
+    images, labels = lfw
+    order = np.random.default_rng(0).permutation(len(images))
+    images, names = images[order], np.where(labels[order] == 1, "face", "not a face")
+    return images[:100], names[:100], images[100:], names[100:]
+
+
+@pytest.fixture(scope="module")
+def probe(faces):
+    X_train, y_train, _, _ = faces
+    return FineTunedImageClassifier(max_epochs=5, random_state=0, progress=False).fit(
+        X_train, y_train
+    )
+
+
+def test_linear_probe_classifies_real_faces_with_string_labels(probe, faces):
+    _, _, X_test, y_test = faces
+    assert probe.classes_.tolist() == ["face", "not a face"]
+    assert set(probe.predict(X_test)) == {"face", "not a face"}
+    assert probe.score(X_test, y_test) >= 0.95
+    proba = probe.predict_proba(X_test)
+    assert proba.shape == (100, 2)
+    np.testing.assert_allclose(proba.sum(1), 1, atol=1e-6)
+    assert probe.trainable_groups_ == [] and probe.featurizer_.pooling == "avg"
+
+
+def test_frozen_groups_stay_bit_identical_and_get_no_optimizer_state(faces):
+    X_train, y_train, _, _ = faces
+    model = FineTunedImageClassifier(unfreeze=1, augment="default", **FAST)
+    model.fit(X_train[:32], y_train[:32])
+    module = model.net_.module_
+    pretrained = load_backbone().trunk
+    n = len(pretrained)
+    for name, tensor in pretrained[: n - 1].state_dict().items():  # BN statistics included
+        assert torch.equal(module.frozen.state_dict()[name].cpu(), tensor), name
+    top_before = pretrained[n - 1].state_dict()
+    top_after = module.top.trunk.head_conv.state_dict()
+    assert any(not torch.equal(top_after[k].cpu(), v) for k, v in top_before.items())
+    optimized = {id(p) for group in model.net_.optimizer_.param_groups for p in group["params"]}
+    assert not any(id(p) in optimized for p in module.frozen.parameters())
+    assert all(p in model.net_.optimizer_.state for p in module.top.parameters())
+    assert model.featurizer_ is None  # augmented inputs are never cached
+
+
+def test_discriminative_learning_rates_land_in_the_param_groups(faces):
+    X_train, y_train, _, _ = faces
+    model = FineTunedImageClassifier(unfreeze=3, lr=1e-3, lr_decay=0.5, max_epochs=1)
+    model.set_params(random_state=0, progress=False).fit(X_train[:16], y_train[:16])
+    assert model.trainable_groups_ == ["blocks5", "blocks6", "head_conv"]
+    module = model.net_.module_
+    expected = {
+        id(p): lr
+        for part, lr in [
+            (module.trunk.head_conv, 1e-3),
+            (module.trunk.blocks6, 5e-4),
+            (module.trunk.blocks5, 2.5e-4),
+            (module.head, 1e-3),
+        ]
+        for p in part.parameters()
+    }
+    seen = {}
+    for group in model.net_.optimizer_.param_groups:
+        for p in group["params"]:
+            seen[id(p)] = group["initial_lr"]  # the scheduler's starting (peak) rate
+    assert seen == pytest.approx(expected)
+
+
+def test_frozen_activations_come_from_the_shared_cache(faces, tmp_path, monkeypatch):
+    from sktransfer.image import PretrainedImageFeaturizer
+
+    X_train, y_train, _, _ = faces
+    model = FineTunedImageClassifier(unfreeze=1, cache=tmp_path, **FAST)
+    model.fit(X_train[:20], y_train[:20])
+    assert len(list(tmp_path.rglob("*.f32"))) == 20
+    calls = []
+    forward = PretrainedImageFeaturizer._forward
+    monkeypatch.setattr(
+        PretrainedImageFeaturizer,
+        "_forward",
+        lambda self, *a: calls.append(1) or forward(self, *a),
+    )
+    again = clone(model).fit(X_train[:20], y_train[:20])
+    assert calls == []  # every activation read back from the cache
+    np.testing.assert_allclose(
+        again.predict_proba(X_train[:20]), model.predict_proba(X_train[:20]), atol=1e-6
+    )
+
+
+def test_early_stopping_keeps_a_validation_split_and_stops(faces):
+    X_train, y_train, _, _ = faces
+    model = FineTunedImageClassifier(
+        early_stopping=2, max_epochs=40, lr=3e-2, random_state=0, progress=False
+    ).fit(X_train, y_train)
+    assert "valid_loss" in model.history_[-1]
+    assert len(model.history_) < 40
+    losses = model.history_[:, "valid_loss"]
+    assert min(losses) == pytest.approx(min(losses[: len(losses) - 2]))
+
+
+def test_same_random_state_same_predictions_and_pickle_round_trip(probe, faces):
+    X_train, y_train, X_test, _ = faces
+    twin = clone(probe).fit(X_train, y_train)
+    np.testing.assert_array_equal(twin.predict_proba(X_test), probe.predict_proba(X_test))
+    restored = pickle.loads(pickle.dumps(probe))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), probe.predict_proba(X_test))
+
+
+def test_grid_search_over_freezing_depth_end_to_end(faces, tmp_path):
+    X_train, y_train, _, _ = faces
+    search = GridSearchCV(
+        FineTunedImageClassifier(cache=tmp_path, **FAST),
+        {"unfreeze": [0, 1]},
+        cv=LeakageSafeKFold(2, kind="image"),
+    ).fit(X_train[:40], y_train[:40])
+    assert search.best_params_["unfreeze"] in (0, 1)
+    assert search.cv_results_["mean_test_score"].min() >= 0.8
+    assert search.predict(X_train[:3]).dtype.kind in "OU"
+
+
+def test_bad_settings_and_inputs_get_clear_errors(faces):
+    X_train, y_train, _, _ = faces
+    with pytest.raises(NotFittedError):
+        FineTunedImageClassifier().predict(X_train[:2])
+    with pytest.raises(ValueError, match="exceeds the 9 layer groups"):
+        FineTunedImageClassifier(unfreeze=12, **FAST).fit(X_train[:4], y_train[:4])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        FineTunedImageClassifier(**FAST).fit(X_train[:4], ["face"] * 4)
+    with pytest.raises(ValueError, match="4 samples but y has 3"):
+        FineTunedImageClassifier(**FAST).fit(X_train[:4], y_train[:3])
