@@ -1,12 +1,14 @@
-"""skorch callbacks and the skorch net behind the fine-tuning estimators."""
+"""skorch callbacks and the skorch nets behind the fine-tuning estimators."""
 
 from __future__ import annotations
 
 import torch
-from skorch import NeuralNetClassifier
+from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
 
-__all__ = ["BatchLRSchedule", "TransferNet"]
+__all__ = ["BatchLRSchedule", "GradualUnfreezing", "TransferClassifierNet", "TransferRegressorNet"]
 
 
 class BatchLRSchedule(Callback):
@@ -36,13 +38,41 @@ class BatchLRSchedule(Callback):
             self.schedule_.step()
 
 
-class TransferNet(NeuralNetClassifier):
-    """skorch's classifier with frozen parameters kept out of the optimizer and bf16 on CUDA.
+class GradualUnfreezing(Callback):
+    """ULMFiT-style: the head trains alone, then one more layer group every few epochs.
 
-    Parameters that do not require gradients (the frozen groups below an augmented input)
-    get no optimizer slot and no state. On a CUDA device, forward passes run under
-    ``torch.autocast`` in bfloat16 (no loss scaling needed); logits come back as float32.
+    Groups wait with ``requires_grad=False`` (no gradient, so no update and no optimizer
+    state) and in eval mode (their BatchNorm statistics do not move). The number of
+    training groups is recorded in the history as ``trainable_groups``.
     """
+
+    def __init__(self, epochs_per_stage: int):
+        self.epochs_per_stage = epochs_per_stage
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        top = getattr(net.module_, "top", net.module_)  # a TrainableTop
+        groups = list(top.trunk.named_children())
+        stage = (len(net.history) - 1) // self.epochs_per_stage
+        n_training = min(len(groups), stage)
+        top.waiting = {name for name, _ in groups[: len(groups) - n_training]}
+        for name, group in groups:
+            group.requires_grad_(name not in top.waiting)
+        net.history.record("trainable_groups", n_training)
+
+
+class _TransferNetMixin:
+    """Frozen parameters out of the optimizer, bf16 autocast on CUDA, and mixup.
+
+    Parameters that do not require gradients when the optimizer is built (the frozen
+    groups below augmented inputs) get no optimizer slot. On CUDA, forward passes run under
+    ``torch.autocast`` in bfloat16 (no loss scaling needed); outputs come back as float32.
+    With ``mixup > 0`` each training batch is mixed with a shuffled copy of itself, with a
+    weight drawn from Beta(mixup, mixup), and the loss mixes the two targets' losses.
+    """
+
+    def __init__(self, *args, mixup: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mixup = mixup
 
     def get_all_learnable_params(self):
         for name, parameter in super().get_all_learnable_params():
@@ -54,3 +84,27 @@ class TransferNet(NeuralNetClassifier):
             return super().infer(x, **fit_params)
         with torch.autocast("cuda", dtype=torch.bfloat16):
             return super().infer(x, **fit_params).float()
+
+    def train_step_single(self, batch, **fit_params):
+        if not self.mixup:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        Xi, yi = to_tensor(Xi, self.device), to_tensor(yi, self.device)
+        weight = torch.distributions.Beta(self.mixup, self.mixup).sample().item()
+        partner = torch.randperm(len(Xi), device=Xi.device)
+        mixed = weight * Xi + (1 - weight) * Xi[partner]
+        y_pred = self.infer(mixed, **fit_params)
+        loss = weight * self.get_loss(y_pred, yi, X=mixed, training=True) + (
+            1 - weight
+        ) * self.get_loss(y_pred, yi[partner], X=mixed, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+
+class TransferClassifierNet(_TransferNetMixin, NeuralNetClassifier):
+    """skorch's classifier with the fine-tuning behaviour of ``_TransferNetMixin``."""
+
+
+class TransferRegressorNet(_TransferNetMixin, NeuralNetRegressor):
+    """skorch's regressor with the fine-tuning behaviour of ``_TransferNetMixin``."""

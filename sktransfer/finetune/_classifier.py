@@ -1,66 +1,23 @@
-"""Fine-tune a pretrained backbone as an sklearn classifier, on skorch."""
+"""Fine-tune a pretrained backbone as an sklearn classifier."""
 
 from __future__ import annotations
 
-import copy
-import math
-import os
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import EarlyStopping
-from skorch.dataset import Dataset as ArrayDataset
-from skorch.helper import predefined_split
 from torch import nn
 
-from .._device import resolve_device
-from ..backbones import DEFAULT_BACKBONE
-from ..backbones._registry import load_backbone_cached
-from ..image._featurizer import PretrainedImageFeaturizer, preprocess_transform
-from ..image._loading import as_sample_list, open_rgb
-from ._callbacks import BatchLRSchedule, TransferNet
-from ._modules import FrozenBelow, TrainableTop, make_head
+from ..image._loading import as_sample_list
+from ._base import FineTunedImageEstimator
+from ._callbacks import TransferClassifierNet
 
 __all__ = ["FineTunedImageClassifier"]
 
-_OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
-
-class _Images(torch.utils.data.Dataset):
-    """Samples decoded and transformed one at a time (augmented or fully trained inputs)."""
-
-    def __init__(self, samples: list, targets: np.ndarray, transform: Any):
-        self.samples, self.targets, self.transform = samples, targets, transform
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, i: int):
-        return self.transform(open_rgb(self.samples[i])), self.targets[i]
-
-
-def default_augmentation(resize_size: int) -> Any:
-    """Random resized crop (60-100% of the area), horizontal flip, light colour jitter."""
-    from torchvision.transforms import v2
-
-    return v2.Compose(
-        [
-            v2.RandomResizedCrop(resize_size, scale=(0.6, 1.0), antialias=True),
-            v2.RandomHorizontalFlip(),
-            v2.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2),
-        ]
-    )
-
-
-class FineTunedImageClassifier(ClassifierMixin, BaseEstimator):
+class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
     """A pretrained backbone fine-tuned as a classifier: from a linear probe to full training.
 
     The top ``unfreeze`` layer groups of the backbone train together with a new head; the
@@ -99,6 +56,12 @@ class FineTunedImageClassifier(ClassifierMixin, BaseEstimator):
         Training-time augmentation of the PIL image before the backbone's preprocessing;
         "default" is a random resized crop, a horizontal flip and light colour jitter. With
         augmentation the frozen part runs on every batch (still without autograd).
+    gradual_unfreeze : int or None, default=None
+        ULMFiT-style schedule: the head trains alone for this many epochs, then one more of
+        the ``unfreeze`` groups joins every this many epochs (top first).
+    mixup : float, default=0.0
+        Mixup's Beta(alpha, alpha) parameter; 0 is off. Without augmentation, the cached
+        activations of the frozen part are mixed (manifold mixup at that layer).
     label_smoothing : float, default=0.0
     early_stopping : int or None, default=None
         Patience in epochs on the loss of a stratified validation split
@@ -143,111 +106,6 @@ class FineTunedImageClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {
-        "backbone": [str],
-        "weights": [str, os.PathLike, None],
-        "unfreeze": [Interval(Integral, 0, None, closed="left"), StrOptions({"all"})],
-        "head": [tuple, list],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "lr_decay": [Interval(Real, 0, 1, closed="right")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "scheduler": [StrOptions({"cosine", "onecycle"}), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "augment": [StrOptions({"default"}), callable, None],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "cache": "no_validation",
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "progress": ["boolean", StrOptions({"auto"})],
-    }
-
-    def __init__(
-        self,
-        backbone: str = DEFAULT_BACKBONE,
-        *,
-        weights: Any = "DEFAULT",
-        unfreeze: int | str = 0,
-        head: tuple[int, ...] = (),
-        dropout: float = 0.0,
-        lr: float = 1e-3,
-        lr_decay: float = 0.5,
-        optimizer: str = "adamw",
-        weight_decay: float = 0.01,
-        scheduler: str | None = "cosine",
-        max_epochs: int = 10,
-        batch_size: int = 32,
-        augment: Any = None,
-        label_smoothing: float = 0.0,
-        early_stopping: int | None = None,
-        validation_fraction: float = 0.1,
-        cache: Any = None,
-        device: str | torch.device = "auto",
-        random_state: Any = None,
-        verbose: int = 0,
-        progress: bool | str = "auto",
-    ):
-        self.backbone = backbone
-        self.weights = weights
-        self.unfreeze = unfreeze
-        self.head = head
-        self.dropout = dropout
-        self.lr = lr
-        self.lr_decay = lr_decay
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.scheduler = scheduler
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.augment = augment
-        self.label_smoothing = label_smoothing
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.cache = cache
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.progress = progress
-
-    # -- sklearn API ------------------------------------------------------------------------
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any) -> FineTunedImageClassifier:
-        """Fine-tune on images ``X`` (paths, arrays, PIL images) with labels ``y``."""
-        samples = as_sample_list(X)
-        y = column_or_1d(y, warn=True)
-        if len(y) != len(samples):
-            raise ValueError(f"X has {len(samples)} samples but y has {len(y)} labels.")
-        check_classification_targets(y)
-        self.classes_, targets = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y needs at least 2 classes; got only {self.classes_.tolist()}.")
-        backbone = load_backbone_cached(self.backbone, self.weights)
-        names = backbone.layer_groups
-        n_trainable = len(names) if self.unfreeze == "all" else int(self.unfreeze)
-        if n_trainable > len(names):
-            raise ValueError(
-                f"unfreeze={self.unfreeze} exceeds the {len(names)} layer groups of "
-                f"{self.backbone!r} ({names}); use at most {len(names)} or 'all'."
-            )
-        self.trainable_groups_ = names[len(names) - n_trainable :]
-        seed = check_random_state(self.random_state).randint(2**31 - 1)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            inputs = self._training_inputs(samples, targets.astype(np.int64), backbone)
-            self.net_ = self._make_net(backbone, inputs, targets, seed)
-            train, valid = self._split(inputs, targets, seed)
-            if valid is not None:
-                self.net_.set_params(train_split=predefined_split(valid))
-            self.net_.fit(train, None)
-        self.history_ = self.net_.history
-        return self
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
@@ -259,112 +117,37 @@ class FineTunedImageClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(1)]
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Inputs are images, not a numeric table (see PretrainedImageFeaturizer).
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.non_deterministic = self.random_state is None
-        return tags
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FineTunedImageClassifier:
+        """One more epoch on ``X``, ``y``; the first call needs every class in ``y`` or
+        ``classes``. The learning-rate schedule restarts with each call."""
+        return super().partial_fit(X, y, classes=classes)
 
-    # -- internals --------------------------------------------------------------------------
-
-    def _caches_frozen_part(self) -> bool:
-        return self.augment is None and self.unfreeze != "all"
-
-    def _training_inputs(self, samples, targets, backbone) -> Any:
-        if self._caches_frozen_part():
-            n_groups = len(backbone.layer_groups)
-            self.featurizer_ = PretrainedImageFeaturizer(
-                self.backbone,
-                weights=self.weights,
-                layer=n_groups - 1 - len(self.trainable_groups_),
-                pooling="none" if self.trainable_groups_ else "avg",
-                batch_size=self.batch_size,
-                device=self.device,
-                cache=self.cache,
-                progress=self.progress,
-            ).fit(samples)
-            return ArrayDataset(self.featurizer_.transform(samples), targets)
-        self.featurizer_ = None
-        preprocess = preprocess_transform(backbone.preprocessing)
-        augment = self.augment
-        if augment == "default":
-            augment = default_augmentation(backbone.preprocessing.resize_size)
-        transform = preprocess if augment is None else (lambda image: preprocess(augment(image)))
-        self._eval_transform = preprocess
-        return _Images(samples, targets, transform)
-
-    def _inputs(self, samples: list) -> Any:
-        targets = np.zeros(len(samples), dtype=np.int64)
-        if self.featurizer_ is not None:
-            return ArrayDataset(self.featurizer_.transform(samples), targets)
-        backbone = load_backbone_cached(self.backbone, self.weights)
-        return _Images(samples, targets, preprocess_transform(backbone.preprocessing))
-
-    def _split(self, inputs, targets, seed):
-        if self.early_stopping is None:
-            return inputs, None
-        splitter = StratifiedShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
-        train, valid = next(splitter.split(np.zeros(len(targets)), targets))
-        if isinstance(inputs, _Images):
-            valid_set = _Images(
-                [inputs.samples[i] for i in valid], inputs.targets[valid], self._eval_transform
+    def _encode_targets(self, y, n_samples, *, refit, classes=None):
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(f"X has {n_samples} samples but y has {len(y)} labels.")
+        check_classification_targets(y)
+        if refit:
+            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(f"y needs at least 2 classes; got only {self.classes_.tolist()}.")
+        unseen = np.setdiff1d(y, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y has labels not seen in the first fit: {unseen[:5].tolist()}; the classes "
+                f"are {self.classes_.tolist()}."
             )
-            train_set = _Images(
-                [inputs.samples[i] for i in train], inputs.targets[train], inputs.transform
-            )
-            return train_set, valid_set
-        return (
-            ArrayDataset(inputs.X[train], inputs.y[train]),
-            ArrayDataset(inputs.X[valid], inputs.y[valid]),
-        )
+        return np.searchsorted(self.classes_, y).astype(np.int64)
 
-    def _make_net(self, backbone, inputs, targets, seed) -> TransferNet:
-        n_groups = len(backbone.layer_groups)
-        n_trainable = len(self.trainable_groups_)
-        groups = [
-            (name, copy.deepcopy(backbone.trunk[n_groups - n_trainable + i]))
-            for i, name in enumerate(self.trainable_groups_)
-        ]
-        head = make_head(backbone.feature_dim, len(self.classes_), self.head, self.dropout)
-        tokens = backbone.output == "tokens"
-        if self.featurizer_ is not None:
-            shape = self.featurizer_.output_shape_ if n_trainable else (backbone.feature_dim,)
-            module: nn.Module = TrainableTop(groups, head, shape, tokens)
-        else:
-            size = backbone.preprocessing.input_size
-            frozen = copy.deepcopy(backbone.trunk[: n_groups - n_trainable])
-            with torch.inference_mode():
-                shape = frozen(torch.zeros(1, 3, size, size)).shape[1:]
-            module = FrozenBelow(frozen, TrainableTop(groups, head, shape, tokens))
-        n_train = len(targets) * (1 - self.validation_fraction if self.early_stopping else 1)
-        callbacks = []
-        if self.scheduler is not None:
-            steps = self.max_epochs * math.ceil(n_train / self.batch_size)
-            callbacks.append(("schedule", BatchLRSchedule(self.scheduler, steps)))
-        if self.early_stopping is not None:
-            callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.early_stopping, load_best=True))
-            )
-        decayed = [
-            (f"*trunk.{name}.*", {"lr": self.lr * self.lr_decay**k})
-            for k, name in enumerate(reversed(self.trainable_groups_))
-        ]
-        return TransferNet(
-            module=module,
-            criterion=nn.CrossEntropyLoss,
-            criterion__label_smoothing=self.label_smoothing,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            optimizer__weight_decay=self.weight_decay,
-            optimizer__param_groups=decayed,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            train_split=None,
-            callbacks=callbacks,
-            classes=list(range(len(self.classes_))),
-            device=str(resolve_device(self.device)),
-            verbose=self.verbose,
-        )
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _net_options(self):
+        return TransferClassifierNet, {
+            "criterion": nn.CrossEntropyLoss,
+            "criterion__label_smoothing": self.label_smoothing,
+            "classes": list(range(len(self.classes_))),
+        }
+
+    def _stratify_validation(self, targets):
+        return np.bincount(targets).min() >= 2

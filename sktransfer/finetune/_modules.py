@@ -28,7 +28,8 @@ class TrainableTop(nn.Module):
     Its input is the frozen part's output, flattened per sample (what the featurizer caches
     with ``pooling="none"``, or pooled features when no group trains); ``input_shape``
     restores the map. Parameter names are ``trunk.<group>.*`` and ``head.*``, the handles of
-    the discriminative learning rates.
+    the discriminative learning rates. Groups named in ``waiting`` (gradual unfreezing) stay
+    in eval mode when the rest trains.
     """
 
     def __init__(
@@ -43,6 +44,14 @@ class TrainableTop(nn.Module):
         self.head = head
         self.input_shape = tuple(input_shape)
         self.tokens = tokens
+        self.waiting: set[str] = set()
+
+    def train(self, mode: bool = True) -> TrainableTop:
+        super().train(mode)
+        for name, group in self.trunk.named_children():
+            if name in self.waiting:
+                group.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if len(self.trunk):

@@ -11,7 +11,8 @@ from sktransfer.backbones import load_backbone
 from sktransfer.finetune import FineTunedImageClassifier
 from sktransfer.model_selection import LeakageSafeKFold
 
-FAST = {"max_epochs": 3, "random_state": 0, "progress": False}
+FAST_SEED = {"random_state": 0, "progress": False}
+FAST = {"max_epochs": 3, **FAST_SEED}
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +146,47 @@ def test_bad_settings_and_inputs_get_clear_errors(faces):
         FineTunedImageClassifier(**FAST).fit(X_train[:4], ["face"] * 4)
     with pytest.raises(ValueError, match="4 samples but y has 3"):
         FineTunedImageClassifier(**FAST).fit(X_train[:4], y_train[:3])
+
+
+def test_gradual_unfreezing_adds_one_group_per_stage(faces):
+    X_train, y_train, _, _ = faces
+    model = FineTunedImageClassifier(unfreeze=2, gradual_unfreeze=2, max_epochs=5, **FAST_SEED)
+    model.fit(X_train[:24], y_train[:24])
+    assert model.history_[:, "trainable_groups"] == [0, 0, 1, 1, 2]
+    # stopped one stage early: the lower group never trained, the upper one did
+    short = FineTunedImageClassifier(unfreeze=2, gradual_unfreeze=2, max_epochs=3, **FAST_SEED)
+    short.fit(X_train[:24], y_train[:24])
+    pretrained = load_backbone().trunk
+    trained = short.net_.module_.trunk
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(
+            trained.blocks6.state_dict().values(),
+            pretrained.blocks6.state_dict().values(),
+            strict=True,
+        )
+    )
+    assert not all(
+        torch.equal(a.cpu(), b)
+        for a, b in zip(
+            trained.head_conv.state_dict().values(),
+            pretrained.head_conv.state_dict().values(),
+            strict=True,
+        )
+    )
+
+
+def test_mixup_trains_a_working_probe(faces):
+    X_train, y_train, X_test, y_test = faces
+    model = FineTunedImageClassifier(mixup=0.4, max_epochs=8, **FAST_SEED).fit(X_train, y_train)
+    assert model.score(X_test, y_test) >= 0.9
+
+
+def test_partial_fit_trains_epoch_by_epoch_with_the_first_labels(faces):
+    X_train, y_train, X_test, y_test = faces
+    model = FineTunedImageClassifier(scheduler=None, **FAST_SEED)
+    for _ in range(3):
+        model.partial_fit(X_train, y_train, classes=["face", "not a face"])
+    assert len(model.history_) == 3 and model.score(X_test, y_test) >= 0.9
+    with pytest.raises(ValueError, match="not seen in the first fit"):
+        model.partial_fit(X_train[:2], ["cat", "dog"])
