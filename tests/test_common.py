@@ -16,16 +16,16 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as checks
 
 from sktransfer import PretrainedImageFeaturizer, Word2VecEmbedder
-from sktransfer.finetune import FineTunedImageClassifier
+from sktransfer.finetune import FineTunedImageClassifier, FineTunedImageRegressor
 
 ESTIMATORS = [
     PretrainedImageFeaturizer(progress=False),
     Word2VecEmbedder(progress=False),
     Word2VecEmbedder(pooling="sif", normalize=True, progress=False),
 ]
-# Classifiers take the API checks here; their data checks (fit/predict, string labels,
+# Predictors take the API checks here; their data checks (fit/predict, string labels,
 # pickling, determinism, GridSearchCV) live in tests/finetune.
-CLASSIFIERS = [FineTunedImageClassifier(progress=False)]
+PREDICTORS = [FineTunedImageClassifier(progress=False), FineTunedImageRegressor(progress=False)]
 
 API_CHECKS = [
     checks.check_estimator_cloneable,
@@ -46,7 +46,7 @@ def _ids(value):
 
 
 @pytest.mark.parametrize("check", API_CHECKS, ids=_ids)
-@pytest.mark.parametrize("estimator", ESTIMATORS + CLASSIFIERS, ids=_ids)
+@pytest.mark.parametrize("estimator", ESTIMATORS + PREDICTORS, ids=_ids)
 def test_sklearn_api_checks(estimator, check):
     check(type(estimator).__name__, clone(estimator))
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import EarlyStopping
@@ -256,7 +256,10 @@ class FineTunedImageEstimator(BaseEstimator):
     def _split(self, inputs, targets, seed):
         if self.early_stopping is None:
             return inputs, None
-        splitter = StratifiedShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
+        splitter_class = (
+            StratifiedShuffleSplit if self._stratify_validation(targets) else ShuffleSplit
+        )
+        splitter = splitter_class(1, test_size=self.validation_fraction, random_state=seed)
         train, valid = next(splitter.split(np.zeros(len(targets)), targets))
         if isinstance(inputs, _Images):
             valid_set = _Images(
