@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset as ArrayDataset
 from skorch.helper import predefined_split
@@ -166,6 +167,26 @@ class FineTunedImageEstimator(BaseEstimator):
         samples = as_sample_list(X)
         targets = self._encode_targets(y, len(samples), refit=False)
         self.net_.partial_fit(self._inputs(samples, targets), None, epochs=1)
+        return self
+
+    def save_params(self, f_params: Any) -> None:
+        """Save the trained weights alone (skorch's ``save_params``; a ``torch.save`` file).
+
+        These are the weights of the part that trains (the top groups and the head), or of
+        the whole network when inputs were augmented; the frozen part is the pretrained
+        backbone. Pickle (or joblib) the estimator to keep everything.
+        """
+        check_is_fitted(self)
+        self.net_.save_params(f_params=f_params)
+
+    def load_params(self, f_params: Any) -> FineTunedImageEstimator:
+        """Load weights saved by :meth:`save_params` into this fitted estimator.
+
+        The estimator must have the same settings (backbone, ``unfreeze``, head, classes or
+        targets) as the one that saved them. Loading uses ``torch.load(weights_only=True)``.
+        """
+        check_is_fitted(self)
+        self.net_.load_params(f_params=f_params)
         return self
 
     def _fit(self, X: Any, y: Any, epochs: int | None = None, **kwargs: Any):

@@ -68,6 +68,9 @@ class _TransferNetMixin:
     ``torch.autocast`` in bfloat16 (no loss scaling needed); outputs come back as float32.
     With ``mixup > 0`` each training batch is mixed with a shuffled copy of itself, with a
     weight drawn from Beta(mixup, mixup), and the loss mixes the two targets' losses.
+    Validation predictions move to the CPU as soon as their loss is computed: skorch's
+    scoring callbacks keep every batch of them for the epoch, which on a GPU holds memory
+    the next epoch needs.
     """
 
     def __init__(self, *args, mixup: float = 0.0, **kwargs):
@@ -84,6 +87,11 @@ class _TransferNetMixin:
             return super().infer(x, **fit_params)
         with torch.autocast("cuda", dtype=torch.bfloat16):
             return super().infer(x, **fit_params).float()
+
+    def validation_step(self, batch, **fit_params):
+        step = super().validation_step(batch, **fit_params)
+        step["y_pred"] = step["y_pred"].cpu()
+        return step
 
     def train_step_single(self, batch, **fit_params):
         if not self.mixup:
