@@ -199,3 +199,14 @@ def test_trained_weights_export_and_load_alone(probe, faces, tmp_path):
     assert not np.array_equal(other.predict_proba(X_test), probe.predict_proba(X_test))
     other.load_params(tmp_path / "head.pt")
     np.testing.assert_allclose(other.predict_proba(X_test), probe.predict_proba(X_test), atol=1e-6)
+
+
+def test_file_paths_in_a_pandas_column_work_like_arrays(photo_files):
+    import pandas as pd
+
+    frame = pd.DataFrame({"path": [str(p) for p in photo_files]})
+    labels = ["animal", "object", "object", "person", "object", "space"]
+    model = FineTunedImageClassifier(max_epochs=2, batch_size=4, **FAST_SEED)
+    model.fit(frame[["path"]], labels)
+    assert model.predict(frame["path"]).shape == (6,)
+    assert set(model.predict(frame["path"])) <= set(labels)
