@@ -16,7 +16,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as checks
 
 from sktransfer import PretrainedImageFeaturizer, Word2VecEmbedder
-from sktransfer.finetune import FineTunedImageClassifier, FineTunedImageRegressor
+from sktransfer.finetune import (
+    FineTunedImageClassifier,
+    FineTunedImageRegressor,
+    FineTunedTextClassifier,
+)
 
 ESTIMATORS = [
     PretrainedImageFeaturizer(progress=False),
@@ -25,7 +29,11 @@ ESTIMATORS = [
 ]
 # Predictors take the API checks here; their data checks (fit/predict, string labels,
 # pickling, determinism, GridSearchCV) live in tests/finetune.
-PREDICTORS = [FineTunedImageClassifier(progress=False), FineTunedImageRegressor(progress=False)]
+PREDICTORS = [
+    FineTunedImageClassifier(progress=False),
+    FineTunedImageRegressor(progress=False),
+    FineTunedTextClassifier(),
+]
 
 API_CHECKS = [
     checks.check_estimator_cloneable,

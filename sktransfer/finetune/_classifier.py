@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..image._loading import as_sample_list
 from ._base import FineTunedImageEstimator
 from ._callbacks import TransferClassifierNet
+from ._labels import encode_labels
 
 __all__ = ["FineTunedImageClassifier"]
 
@@ -123,21 +123,7 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
         return super().partial_fit(X, y, classes=classes)
 
     def _encode_targets(self, y, n_samples, *, refit, classes=None):
-        y = column_or_1d(y, warn=True)
-        if len(y) != n_samples:
-            raise ValueError(f"X has {n_samples} samples but y has {len(y)} labels.")
-        check_classification_targets(y)
-        if refit:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-            if len(self.classes_) < 2:
-                raise ValueError(f"y needs at least 2 classes; got only {self.classes_.tolist()}.")
-        unseen = np.setdiff1d(y, self.classes_)
-        if len(unseen):
-            raise ValueError(
-                f"y has labels not seen in the first fit: {unseen[:5].tolist()}; the classes "
-                f"are {self.classes_.tolist()}."
-            )
-        return np.searchsorted(self.classes_, y).astype(np.int64)
+        return encode_labels(self, y, n_samples, refit=refit, classes=classes)
 
     def _n_outputs(self) -> int:
         return len(self.classes_)

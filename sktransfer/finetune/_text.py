@@ -1,0 +1,255 @@
+"""A text classifier whose embedding starts from pretrained word vectors, on skorch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import Dataset as ArrayDataset
+from skorch.helper import predefined_split
+from torch import nn
+
+from .._device import resolve_device
+from ..text._tokenize import as_text_list, tokenize_many
+from ._callbacks import TransferClassifierNet
+from ._labels import encode_labels
+from ._text_modules import ENCODERS, PAD, UNKNOWN, TextClassifierModule
+
+__all__ = ["FineTunedTextClassifier"]
+
+
+class FreezeEmbeddingsFor(Callback):
+    """Keep the embedding frozen (no gradient, no update) for the first ``epochs`` epochs."""
+
+    def __init__(self, epochs: int):
+        self.epochs = epochs
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        frozen = len(net.history) <= self.epochs
+        net.module_.embedding.weight.requires_grad_(not frozen)
+        net.history.record("embeddings_frozen", frozen)
+
+
+class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
+    """Texts to labels with an embedding initialised from pretrained word vectors.
+
+    The embedding holds the training vocabulary only (plus padding and an unknown token):
+    rows of words with a pretrained vector start from it, others start random with the
+    pretrained rows' scale. An encoder ("mean", Kim-style "cnn", or "bilstm") and a linear
+    head sit on top; training runs on skorch, as for the image estimators.
+
+    Parameters
+    ----------
+    vectors : str, path or gensim KeyedVectors, default="glove-wiki-gigaword-50"
+        Any spec :func:`~sktransfer.text.load_vectors` resolves.
+    encoder : {"mean", "cnn", "bilstm"}, default="cnn"
+    freeze_embeddings : bool or int, default=False
+        True: static vectors (bit-identical after fit); False: fine-tuned from the first
+        epoch; an int: frozen for that many epochs, then fine-tuned.
+    max_length : int, default=64
+        Tokens kept per text (the rest is cut).
+    min_freq : int, default=1
+        Training-set count a word needs to enter the vocabulary.
+    dropout : float, default=0.5
+    lr : float, default=1e-3
+    weight_decay : float, default=0.0
+    max_epochs : int, default=10
+    batch_size : int, default=64
+    early_stopping : int or None, default=None
+        Patience on the loss of a stratified validation split; best weights restored.
+    validation_fraction : float, default=0.1
+    tokenizer : callable or None, default=None
+        As for :class:`~sktransfer.Word2VecEmbedder` (None: its Penn-Treebank-style one).
+    lowercase : bool, default=True
+    device : str or torch.device, default="auto"
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    vocabulary_ : dict of str to int
+        Token ids of the training vocabulary (0 is padding, 1 the unknown token).
+    coverage_ : float
+        Share of the training tokens whose word has a pretrained vector.
+    net_ : skorch.NeuralNetClassifier
+    history_ : skorch.History
+
+    Examples
+    --------
+    >>> from sktransfer.finetune import FineTunedTextClassifier
+    >>> texts = ["win a free prize now", "claim your cash prize", "lunch at noon?",
+    ...          "see you at lunch", "free cash, call now", "are we meeting today?"]
+    >>> labels = ["spam", "spam", "ham", "ham", "spam", "ham"]
+    >>> model = FineTunedTextClassifier(encoder="mean", max_epochs=30, lr=1e-2, random_state=0)
+    >>> model.fit(texts, labels).predict(["free prize, call now", "lunch today?"])
+    array(['spam', 'ham'], dtype='<U4')
+    """
+
+    _parameter_constraints: dict = {
+        "vectors": "no_validation",
+        "encoder": [StrOptions(set(ENCODERS))],
+        "freeze_embeddings": ["boolean", Interval(Integral, 0, None, closed="left")],
+        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "tokenizer": [callable, None],
+        "lowercase": ["boolean"],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        vectors: Any = "glove-wiki-gigaword-50",
+        *,
+        encoder: str = "cnn",
+        freeze_embeddings: bool | int = False,
+        max_length: int = 64,
+        min_freq: int = 1,
+        dropout: float = 0.5,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        max_epochs: int = 10,
+        batch_size: int = 64,
+        early_stopping: int | None = None,
+        validation_fraction: float = 0.1,
+        tokenizer: Any = None,
+        lowercase: bool = True,
+        device: str | torch.device = "auto",
+        random_state: Any = None,
+        verbose: int = 0,
+    ):
+        self.vectors = vectors
+        self.encoder = encoder
+        self.freeze_embeddings = freeze_embeddings
+        self.max_length = max_length
+        self.min_freq = min_freq
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any) -> FineTunedTextClassifier:
+        """Build the vocabulary and embedding from ``X``, then train on ``X``, ``y``."""
+        from ..text import load_vectors
+
+        self._validate_params()
+        texts = as_text_list(X)
+        targets = encode_labels(self, y, len(texts), refit=True)
+        tokens, lengths = tokenize_many(texts, self.lowercase, self.tokenizer)
+        counts = Counter(tokens)
+        words = [w for w, c in counts.items() if c >= self.min_freq]
+        self.vocabulary_ = {w: i for i, w in enumerate(words, start=2)}
+        vectors = load_vectors(self.vectors)
+        known = np.array([w in vectors.key_to_index for w in words], dtype=bool)
+        self.coverage_ = float(
+            sum(c for w, c in counts.items() if w in vectors.key_to_index) / max(len(tokens), 1)
+        )
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        rng = np.random.default_rng(seed)
+        sample = vectors.vectors[rng.choice(len(vectors.vectors), 2000)]
+        embedding = rng.normal(0, sample.std(0), (len(words) + 2, vectors.vector_size))
+        embedding[PAD] = 0
+        if known.any():
+            known_words = [w for w, k in zip(words, known, strict=True) if k]
+            embedding[2 + np.flatnonzero(known)] = vectors[known_words]
+        ids = self._ids(tokens, lengths)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net_ = self._make_net(torch.tensor(embedding, dtype=torch.float32))
+            data = ArrayDataset(ids, targets)
+            if self.early_stopping is not None:
+                split = StratifiedShuffleSplit(
+                    1, test_size=self.validation_fraction, random_state=seed
+                )
+                train, valid = next(split.split(ids, targets))
+                data = ArrayDataset(ids[train], targets[train])
+                self.net_.set_params(
+                    train_split=predefined_split(ArrayDataset(ids[valid], targets[valid]))
+                )
+            self.net_.fit(data, None)
+        self.history_ = self.net_.history
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self)
+        tokens, lengths = tokenize_many(as_text_list(X), self.lowercase, self.tokenizer)
+        return self.net_.predict_proba(self._ids(tokens, lengths)).astype(np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label of each text, as given in ``fit``."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def _ids(self, tokens: list[str], lengths: np.ndarray) -> np.ndarray:
+        """``(n_texts, width)`` token ids, cut at ``max_length``, padded with 0."""
+        flat = np.fromiter(
+            map(self.vocabulary_.get, tokens, [UNKNOWN] * len(tokens)), np.int64, len(tokens)
+        )
+        width = max(5, min(self.max_length, int(lengths.max(initial=1))))
+        ids = np.full((len(lengths), width), PAD, dtype=np.int64)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        for row, (start, length) in enumerate(zip(starts, lengths, strict=True)):
+            kept = min(int(length), width)
+            ids[row, :kept] = flat[start : start + kept]
+        return ids
+
+    def _make_net(self, embedding: torch.Tensor) -> TransferClassifierNet:
+        module = TextClassifierModule(embedding, self.encoder, len(self.classes_), self.dropout)
+        callbacks = []
+        if self.freeze_embeddings is True:
+            module.embedding.weight.requires_grad_(False)  # never in the optimizer
+        elif self.freeze_embeddings is not False and self.freeze_embeddings > 0:
+            callbacks.append(("freeze_embeddings", FreezeEmbeddingsFor(self.freeze_embeddings)))
+        if self.early_stopping is not None:
+            callbacks.append(
+                ("early_stopping", EarlyStopping(patience=self.early_stopping, load_best=True))
+            )
+        return TransferClassifierNet(
+            module=module,
+            criterion=nn.CrossEntropyLoss,
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=None,
+            callbacks=callbacks,
+            classes=list(range(len(self.classes_))),
+            device=str(resolve_device(self.device)),
+            verbose=self.verbose,
+        )
