@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -27,6 +26,7 @@ from ..image._featurizer import PretrainedImageFeaturizer, preprocess_transform
 from ..image._loading import as_sample_list, open_rgb
 from ._callbacks import BatchLRSchedule, GradualUnfreezing
 from ._modules import FrozenBelow, TrainableTop, make_head
+from ._validation import validation_split
 
 __all__ = ["FineTunedImageEstimator", "default_augmentation"]
 
@@ -64,7 +64,7 @@ class FineTunedImageEstimator(BaseEstimator):
 
     Template methods (as in imbalanced-learn): ``_encode_targets`` validates ``y`` and sets
     the target attributes, ``_net_options`` names the skorch class and its criterion,
-    ``_validation_splitter`` picks the split for early stopping. The constructor parameters
+    ``_has_classes`` makes the early-stopping split stratified. The constructor parameters
     are documented in the subclasses.
     """
 
@@ -235,8 +235,7 @@ class FineTunedImageEstimator(BaseEstimator):
         """The skorch net class and its criterion settings."""
         raise NotImplementedError
 
-    def _stratify_validation(self, targets: np.ndarray) -> bool:
-        return False
+    _has_classes = False  # classifiers stratify their validation split
 
     # -- internals --------------------------------------------------------------------------
 
@@ -277,11 +276,9 @@ class FineTunedImageEstimator(BaseEstimator):
     def _split(self, inputs, targets, seed):
         if self.early_stopping is None:
             return inputs, None
-        splitter_class = (
-            StratifiedShuffleSplit if self._stratify_validation(targets) else ShuffleSplit
+        train, valid = validation_split(
+            targets, self.validation_fraction, seed, classes=self._has_classes
         )
-        splitter = splitter_class(1, test_size=self.validation_fraction, random_state=seed)
-        train, valid = next(splitter.split(np.zeros(len(targets)), targets))
         if isinstance(inputs, _Images):
             valid_set = _Images(
                 [inputs.samples[i] for i in valid], inputs.targets[valid], self._eval_transform

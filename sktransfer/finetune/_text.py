@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -23,6 +22,7 @@ from ..text._tokenize import as_text_list, tokenize_many
 from ._callbacks import TransferClassifierNet
 from ._labels import encode_labels
 from ._text_modules import ENCODERS, PAD, UNKNOWN, TextClassifierModule
+from ._validation import validation_split
 
 __all__ = ["FineTunedTextClassifier"]
 
@@ -184,10 +184,9 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
             self.net_ = self._make_net(torch.tensor(embedding, dtype=torch.float32))
             data = ArrayDataset(ids, targets)
             if self.early_stopping is not None:
-                split = StratifiedShuffleSplit(
-                    1, test_size=self.validation_fraction, random_state=seed
+                train, valid = validation_split(
+                    targets, self.validation_fraction, seed, classes=True
                 )
-                train, valid = next(split.split(ids, targets))
                 data = ArrayDataset(ids[train], targets[train])
                 self.net_.set_params(
                     train_split=predefined_split(ArrayDataset(ids[valid], targets[valid]))
