@@ -14,7 +14,13 @@ from scipy.sparse.csgraph import connected_components
 
 from .._progress import progress_bar
 from ._image_hashing import CODE_BITS, image_fingerprint
-from ._text_hashing import jaccard, minhash_signatures, normalize_text, shingle_sets
+from ._text_hashing import (
+    _mask_digits,
+    jaccard,
+    minhash_signatures,
+    normalize_text,
+    shingle_sets,
+)
 
 __all__ = ["DEFAULT_SIMILARITY", "find_duplicates"]
 
@@ -295,7 +301,8 @@ def _near_codes(codes: np.ndarray, similarity: float) -> tuple[np.ndarray, np.nd
 
 def _text_fingerprints(texts, near, similarity, mask_digits) -> Fingerprints:
     normalized = [normalize_text(t) for t in texts]
-    masked = [normalize_text(t, mask_digits=True) for t in texts] if mask_digits else normalized
+    # masking works on the normalised text: no second NFKC/casefold pass per text
+    masked = [_mask_digits(t) for t in normalized] if mask_digits else normalized
     exact = _ids(normalized)
     code = _ids(masked)
     pairs, sims = np.empty((0, 2), dtype=np.int64), np.empty(0)

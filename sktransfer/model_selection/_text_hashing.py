@@ -30,7 +30,12 @@ def normalize_text(text: str, *, mask_digits: bool = False) -> str:
     with other phone numbers or amounts normalise to the same string.
     """
     text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return _DIGITS.sub("0", text) if mask_digits else text
+    return _mask_digits(text) if mask_digits else text
+
+
+def _mask_digits(normalized: str) -> str:
+    """Every run of digits of an already normalised text replaced by ``0``."""
+    return _DIGITS.sub("0", normalized)
 
 
 def shingle_sets(texts: list[str]) -> sp.csr_matrix:
