@@ -44,6 +44,23 @@ def machine() -> dict:
     }
 
 
+def _featurizer_tables(figures: dict) -> list[str]:
+    """The throughput and ratio tables of one featurizer run (CPU or GPU)."""
+    return [
+        "| measurement | images/s |",
+        "|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in figures["images_per_s"].items()),
+        "",
+        "| ratio | measured | target |",
+        "|---|---|---|",
+        *(
+            f"| {k.replace('_', ' ')} | {v} | {figures['targets'][k]} |"
+            for k, v in figures["ratios"].items()
+        ),
+        "",
+    ]
+
+
 def to_markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
@@ -62,14 +79,7 @@ def to_markdown(results: dict) -> str:
         f"## PretrainedImageFeaturizer ({f['backbone']}, {f['images']} JPEG files, "
         f"batch {f['batch_size']})",
         "",
-        "| measurement | images/s |",
-        "|---|---|",
-        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in f["images_per_s"].items()),
-        "",
-        "| ratio | measured | target |",
-        "|---|---|---|",
-        *(f"| {k.replace('_', ' ')} | {v} | {f['targets'][k]} |" for k, v in f["ratios"].items()),
-        "",
+        *_featurizer_tables(f),
         "Missed target: featurizer vs naive >= 10 cannot be reached on a CPU. A batch of one",
         "costs about as much per image as a batch of 32 there (the naive loop runs at",
         f"{f['images_per_s']['naive_per_image_loop']} images/s against a forward-only ceiling of",
@@ -88,17 +98,7 @@ def to_markdown(results: dict) -> str:
             f"{g['images']} JPEG files, batch {g['batch_size']}; the ceiling and the naive loop",
             "run on the same GPU.",
             "",
-            "| measurement | images/s |",
-            "|---|---|",
-            *(f"| {k.replace('_', ' ')} | {v} |" for k, v in g["images_per_s"].items()),
-            "",
-            "| ratio | measured | target |",
-            "|---|---|---|",
-            *(
-                f"| {k.replace('_', ' ')} | {v} | {g['targets'][k]} |"
-                for k, v in g["ratios"].items()
-            ),
-            "",
+            *_featurizer_tables(g),
             "On the GPU the network is no longer the bottleneck: decoding and resizing JPEGs on",
             "the CPU threads is (the forward pass alone runs about 7x faster than the files",
             "decode), so the ceiling ratio and the warm-cache ratio (bounded by hashing the files)",
