@@ -30,6 +30,22 @@ def feature_atol() -> float:
     return 5e-3 if torch.cuda.is_available() else 1e-5
 
 
+@pytest.fixture
+def malicious_weights(tmp_path) -> tuple[Path, Path]:
+    """A torch file whose unpickling would create ``marker``: ``(path, marker)``."""
+    import os
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pth"
+    torch.save({"weight": torch.zeros(1), "payload": Payload()}, path)
+    return path, marker
+
+
 @pytest.fixture(scope="session")
 def photos() -> dict[str, np.ndarray]:
     """Real RGB photos shipped with scikit-image, by name."""

@@ -1,4 +1,3 @@
-import os
 import urllib.error
 
 import pytest
@@ -97,15 +96,8 @@ def test_lite0_loads_from_a_path_in_either_key_format(tmp_path):
         load_backbone("efficientnet_lite0", weights=wrong)
 
 
-def test_malicious_pickle_is_refused_without_running(tmp_path):
-    marker = tmp_path / "pwned"
-
-    class Payload:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    path = tmp_path / "evil.pth"
-    torch.save({"weight": torch.zeros(1), "payload": Payload()}, path)
+def test_malicious_pickle_is_refused_without_running(malicious_weights):
+    path, marker = malicious_weights
     with pytest.raises(SktransferError, match="Refused to load"):
         load_state_dict_file(path)
     with pytest.raises(SktransferError, match="Refused to load"):

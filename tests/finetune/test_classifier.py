@@ -212,17 +212,8 @@ def test_file_paths_in_a_pandas_column_work_like_arrays(photo_files):
     assert set(model.predict(frame["path"])) <= set(labels)
 
 
-def test_load_params_refuses_a_malicious_pickle(faces, tmp_path):
-    import os
-
-    marker = tmp_path / "pwned"
-
-    class Payload:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    path = tmp_path / "evil.pt"
-    torch.save({"head.0.weight": torch.zeros(1), "payload": Payload()}, path)
+def test_load_params_refuses_a_malicious_pickle(faces, malicious_weights):
+    path, marker = malicious_weights
     X_train, y_train, _, _ = faces
     model = FineTunedImageClassifier(max_epochs=1, **FAST_SEED).fit(X_train[:8], y_train[:8])
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
