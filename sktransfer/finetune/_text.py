@@ -60,6 +60,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
     min_freq : int, default=1
         Training-set count a word needs to enter the vocabulary.
     dropout : float, default=0.5
+        Dropout on the encoder's pooled features, before the linear head.
     lr : float, default=1e-3
     weight_decay : float, default=0.0
     max_epochs : int, default=10

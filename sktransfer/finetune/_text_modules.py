@@ -26,7 +26,11 @@ class _Mean(nn.Module):
 
 
 class _KimCNN(nn.Module):
-    """Kim (2014): convolutions of several widths, ReLU, max over time, concatenated."""
+    """Kim (2014): convolutions of several widths, ReLU, max over time, concatenated.
+
+    Windows that hold only padding are left out of the max, so a text's features do not
+    depend on how much padding its batch gives it.
+    """
 
     def __init__(self, dim: int, widths: tuple[int, ...] = (3, 4, 5), filters: int = 100):
         super().__init__()
@@ -35,7 +39,15 @@ class _KimCNN(nn.Module):
 
     def forward(self, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = vectors.transpose(1, 2)  # (N, dim, T)
-        return torch.cat([torch.relu(conv(x)).amax(2) for conv in self.convs], dim=1)
+        lengths = mask.sum(1, keepdim=True).clamp(min=1)  # an empty text keeps one window
+        pooled = []
+        for conv in self.convs:
+            out = torch.relu(conv(x))  # (N, filters, T + width - 1), window j ends at token j
+            width = conv.kernel_size[0]
+            positions = torch.arange(out.shape[2], device=out.device)
+            real = (positions < lengths + width - 1).unsqueeze(1)  # ReLU >= 0: 0 never wins
+            pooled.append((out * real).amax(2))
+        return torch.cat(pooled, dim=1)
 
 
 class _BiLSTM(nn.Module):
@@ -70,6 +82,8 @@ class TextClassifierModule(nn.Module):
         self.head = nn.Linear(self.encoder.out_features, n_classes)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        # Texts are left-aligned: cut the batch's columns of padding only.
+        ids = ids[:, : max(int((ids != PAD).sum(1).max()), 1)]
         mask = (ids != PAD).float()
-        vectors = self.dropout(self.embedding(ids))
-        return self.head(self.dropout(self.encoder(vectors, mask)))
+        # Dropout on the pooled features only, where Kim (2014) puts it.
+        return self.head(self.dropout(self.encoder(self.embedding(ids), mask)))

@@ -69,6 +69,17 @@ def test_unknown_words_and_empty_texts_at_predict_time(cnn):
     assert np.isfinite(cnn.predict_proba(odd)).all()
 
 
+@pytest.mark.parametrize("encoder", ["cnn", "bilstm", "mean"])
+def test_a_text_scores_the_same_alone_and_beside_longer_texts(encoder, cnn, messages):
+    X, y, X_test, _ = messages
+    model = cnn if encoder == "cnn" else FineTunedTextClassifier(**{**QUICK, "encoder": encoder})
+    if encoder != "cnn":
+        model.fit(X[:200], y[:200])
+    together = model.predict_proba(X_test[:30])  # padded to the longest of the 30
+    alone = np.vstack([model.predict_proba([text]) for text in X_test[:30]])
+    np.testing.assert_allclose(alone, together, atol=1e-5)
+
+
 def test_pickle_is_small_and_predicts_identically(cnn, messages):
     _, _, X_test, _ = messages
     blob = pickle.dumps(cnn)
