@@ -1,9 +1,10 @@
 """Run every benchmark and write ``results.json`` and ``RESULTS.md`` beside this file.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
-featurizer, text, duplicates, finetune (needs ``pip install -e ".[bench]"``). With ``--only``, the
-other sections keep their figures from the previous ``results.json``. ``--device cuda`` runs
-the image section on the GPU and files it as a section of its own, beside the CPU figures.
+featurizer, text, duplicates, finetune, text_finetune (needs ``pip install -e ".[bench]"``).
+With ``--only``, the other sections keep their figures from the previous ``results.json``.
+``--device cuda`` runs the image section on the GPU and files it as a section of its own,
+beside the CPU figures.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import duplicates  # noqa: E402  (benchmarks are scripts, not a package)
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
 import text  # noqa: E402
+import text_finetune  # noqa: E402
 
-SECTIONS = ("featurizer", "text", "duplicates", "finetune")
+SECTIONS = ("featurizer", "text", "duplicates", "finetune", "text_finetune")
 
 
 def machine() -> dict:
@@ -189,6 +191,26 @@ def to_markdown(results: dict) -> str:
             "featurizer and its cache, and trains only the top.",
             "",
         ]
+    tf = results.get("text_finetune")
+    if tf:
+        lines += [
+            f"## FineTunedTextClassifier on SMS spam ({tf['texts']:,} messages, "
+            f"{tf['n_splits']}-fold LeakageSafeKFold, {tf['max_epochs']} epochs, CPU)",
+            "",
+            "| model | accuracy (mean ± sd over folds) | fit s per fold |",
+            "|---|---|---|",
+            *(
+                f"| {name} | {r['accuracy_mean']:.4f} ± {r['accuracy_std']:.4f} "
+                f"| {r['fit_seconds_mean']} |"
+                for name, r in tf["models"].items()
+            ),
+            "",
+            f"Training the default model (cnn, fine-tuned GloVe) on all {tf['texts']:,} "
+            f"messages: {tf['cnn_all_messages_fit_seconds']} s. Targets: cnn fine-tuned "
+            f"{tf['targets']['cnn, fine-tuned']}; that fit "
+            f"{tf['targets']['cnn_all_messages_fit_seconds']}.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -222,6 +244,9 @@ def main() -> None:
         results["finetune"] = finetune.run(**sizes)
     if args.only in (None, "duplicates"):
         results["duplicates"] = duplicates.run(repeats=1 if args.quick else repeats)
+    if args.only in (None, "text_finetune"):
+        sizes = {"n_splits": 3, "max_epochs": 2, "limit": 1500} if args.quick else {}
+        results["text_finetune"] = text_finetune.run(**sizes)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))
