@@ -5,6 +5,9 @@ All figures come from one run on one machine, as medians of ``repeats`` timings:
 - naive loop: per text, ``split()``, ``w in kv``, ``kv[w]``, ``np.mean`` (the usual snippet),
   on the vectors in memory as gensim loads them;
 - gensim: per text, the default tokenizer and ``KeyedVectors.get_mean_vector``;
+- zeugma (peer): ``EmbeddingTransformer(kv).transform`` (``split()``, average), when installed;
+  embetter 0.9 has no word-vector encoder (its text encoders are sentence-transformers,
+  model2vec and keras-nlp models), so it has no figure here;
 - embedder: ``Word2VecEmbedder.transform`` (mean pooling, default tokenizer) on the bundled
   memory-mapped vectors, and on the same in-memory vectors as the loops;
 - loading: ``load_vectors()`` of the bundled GloVe 6B 50-d against gensim's
@@ -13,6 +16,7 @@ All figures come from one run on one machine, as medians of ``repeats`` timings:
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -67,6 +71,17 @@ def run(copies: int = 4, repeats: int = 3, load_repeats: int = 1) -> dict:
             lambda: embedder_in_memory.transform(texts), repeats
         ),
     }
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # zeugma's package imports Keras
+    try:
+        from zeugma.embeddings import EmbeddingTransformer
+    except ImportError as error:  # the bench extra installs it; name what is missing
+        peers = {"zeugma": f"not installed: {error}"}
+    else:
+        zeugma = EmbeddingTransformer(in_memory).fit(texts)
+        seconds["zeugma_embedding_transformer"] = median_seconds(
+            lambda: zeugma.transform(texts), repeats
+        )
+        peers = {}
     docs_per_s = {k: round(len(texts) / v) for k, v in seconds.items()}
 
     def load_bundled():
@@ -87,12 +102,24 @@ def run(copies: int = 4, repeats: int = 3, load_repeats: int = 1) -> dict:
         "words_per_text": round(float(sms["text"].str.split().str.len().mean()), 1),
         "docs_per_s": docs_per_s,
         "load_seconds": {k: round(v, 3) for k, v in load_s.items()},
+        "peers_missing": peers,
         "ratios": {
             "embedder_vs_naive": round(
                 docs_per_s["word2vec_embedder"] / docs_per_s["naive_loop"], 2
             ),
             "embedder_vs_gensim": round(
                 docs_per_s["word2vec_embedder"] / docs_per_s["gensim_get_mean_vector"], 2
+            ),
+            **(
+                {}
+                if peers
+                else {
+                    "embedder_vs_zeugma": round(
+                        docs_per_s["word2vec_embedder"]
+                        / docs_per_s["zeugma_embedding_transformer"],
+                        2,
+                    )
+                }
             ),
             "loading_vs_word2vec_text": round(
                 load_s["gensim_load_word2vec_format_text"] / load_s["load_vectors_bundled"], 1
@@ -101,6 +128,7 @@ def run(copies: int = 4, repeats: int = 3, load_repeats: int = 1) -> dict:
         "targets": {
             "embedder_vs_naive": ">= 3",
             "embedder_vs_gensim": "",
+            "embedder_vs_zeugma": "",
             "loading_vs_word2vec_text": ">= 20",
         },
     }
