@@ -1,7 +1,8 @@
 """Run every benchmark and write ``results.json`` and ``RESULTS.md`` beside this file.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
-featurizer, text, duplicates, finetune, text_finetune (needs ``pip install -e ".[bench]"``).
+featurizer, selection, text, duplicates, finetune, text_finetune (needs
+``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
 beside the CPU figures.
@@ -25,10 +26,11 @@ sys.path.insert(0, str(HERE))
 import duplicates  # noqa: E402  (benchmarks are scripts, not a package)
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
+import selection  # noqa: E402
 import text  # noqa: E402
 import text_finetune  # noqa: E402
 
-SECTIONS = ("featurizer", "text", "duplicates", "finetune", "text_finetune")
+SECTIONS = ("featurizer", "selection", "text", "duplicates", "finetune", "text_finetune")
 
 
 def machine() -> dict:
@@ -46,13 +48,28 @@ def machine() -> dict:
     }
 
 
+def _missing_peers(figures: dict) -> list[str]:
+    return [
+        f"Peer not measured: {name}: {why}."
+        for name, why in figures.get("peers_missing", {}).items()
+    ]
+
+
 def _featurizer_tables(figures: dict) -> list[str]:
-    """The throughput and ratio tables of one featurizer run (CPU or GPU)."""
+    """The throughput, memory and ratio tables of one featurizer run (CPU or GPU)."""
+    memory = figures.get("peak_memory_mb", {})
     return [
         "| measurement | images/s |",
         "|---|---|",
         *(f"| {k.replace('_', ' ')} | {v} |" for k, v in figures["images_per_s"].items()),
         "",
+        *(
+            ["| peak memory added while running | MiB |", "|---|---|"]
+            + [f"| {k.replace('_', ' ')} | {v} |" for k, v in memory.items()]
+            + [""]
+            if memory
+            else []
+        ),
         "| ratio | measured | target |",
         "|---|---|---|",
         *(
@@ -60,6 +77,7 @@ def _featurizer_tables(figures: dict) -> list[str]:
             for k, v in figures["ratios"].items()
         ),
         "",
+        *_missing_peers(figures),
     ]
 
 
@@ -74,8 +92,12 @@ def to_markdown(results: dict) -> str:
         "the same run.",
         "",
     ]
-    if results.get("only"):
-        lines += [f"Only the {results['only']} section was re-run; the others are from before.", ""]
+    if results.get("rerun"):
+        lines += [
+            f"Re-run on this date, one at a time: {', '.join(results['rerun'])}; the other "
+            "sections are from the previous full run.",
+            "",
+        ]
     f = results["featurizer"]
     lines += [
         f"## PretrainedImageFeaturizer ({f['backbone']}, {f['images']} JPEG files, "
@@ -88,6 +110,13 @@ def to_markdown(results: dict) -> str:
         f"{f['images_per_s']['ceiling_forward_only']}), so no loader can be 10x faster than the",
         "naive loop. The gap that target describes is a GPU's, where one image per forward",
         "pass leaves the device idle: see the GPU section below.",
+        "",
+        "Peers: embetter runs the same network and weights one image at a time (with autograd",
+        "on) and decodes every image of the call up front, so its memory grows with the",
+        "number of images; img2vec batches like the featurizer but decodes on one thread.",
+        "The featurizer's peak memory is its batch in flight (decoded images, input tensor,",
+        "activations) and does not grow with the number of images (507 MiB for 128 images",
+        "in a --quick run, 597 MiB for 384); `batch_size` trades it against speed.",
         "",
     ]
     gpu = results.get("featurizer_cuda")
@@ -126,7 +155,33 @@ def to_markdown(results: dict) -> str:
         "|---|---|---|",
         *(f"| {k.replace('_', ' ')} | {v} | {t['targets'][k]} |" for k, v in t["ratios"].items()),
         "",
+        *_missing_peers(t),
+        "embetter 0.9 has no word-vector encoder (its text encoders are sentence-transformers,",
+        "model2vec and keras-nlp models), so it has no figure here. zeugma splits on spaces;",
+        "the naive loop and the embedder see the same vectors held in memory.",
+        "",
     ]
+    sel = results.get("selection")
+    if sel:
+        lines += [
+            f"## GridSearchCV downstream of the featurizer ({sel['images']} JPEG files, "
+            f"{sel['candidates']} candidates x {sel['folds']} folds + refit)",
+            "",
+            "| run | seconds |",
+            "|---|---|",
+            *(f"| {k.replace('_', ' ')} | {v} |" for k, v in sel["seconds"].items()),
+            "",
+            "| ratio | measured | target |",
+            "|---|---|---|",
+            *(
+                f"| {k.replace('_', ' ')} | {v} | {sel['targets'][k]} |"
+                for k, v in sel["ratios"].items()
+            ),
+            "",
+            f"Best cross-validated accuracy {sel['best_score_cache']} with the cache, "
+            f"{sel['best_score_no_cache']} without: the cache changes the time, not the result.",
+            "",
+        ]
     d = results.get("duplicates")
     if d:
         im, tx = d["images"], d["texts"]
@@ -232,11 +287,16 @@ def main() -> None:
         }
         args.only = "none"  # the CPU sections stay as they were
     else:
+        rerun = results.pop("only", None)  # the key of earlier versions of this file
+        rerun = [rerun] if isinstance(rerun, str) else results.get("rerun", [])
+        rerun = sorted({*rerun, args.only}) if args.only else []
         results.update(
-            {"machine": machine(), "quick": args.quick, "repeats": repeats, "only": args.only}
+            {"machine": machine(), "quick": args.quick, "repeats": repeats, "rerun": rerun}
         )
     if args.only in (None, "featurizer"):
         results["featurizer"] = featurizer.run(repeats=repeats, **sizes)
+    if args.only in (None, "selection"):
+        results["selection"] = selection.run(n_images=48 if args.quick else 96)
     if args.only in (None, "text"):
         results["text"] = text.run(copies=1 if args.quick else 4, repeats=repeats)
     if args.only in (None, "finetune"):
