@@ -87,9 +87,10 @@ def to_markdown(results: dict) -> str:
         "# Benchmark results",
         "",
         f"{m['date']}, {m['cores']} cores ({m['cpu']}), torch {m['torch']} with "
-        f"{m['torch_threads']} threads, device {m['device']}. Medians of "
-        f"{results['repeats']} repeats; every ratio is taken against a reference measured in "
-        "the same run.",
+        f"{m['torch_threads']} threads, device {m['device']}. Throughput and loading "
+        f"figures are medians of {results['repeats']} repeats; the training and grid-search "
+        "runs (seconds to minutes each) are timed once. Every ratio is "
+        "taken against a reference measured in the same run.",
         "",
     ]
     if results.get("rerun"):
