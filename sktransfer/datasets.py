@@ -1,4 +1,5 @@
-"""Real datasets for the examples, tests and benchmarks, read from a local folder or fetched.
+"""Real datasets for the examples, tests and benchmarks, read from a local folder or fetched,
+and :func:`load_image_folder` for the user's own class-per-folder image trees.
 
 Each ``fetch_*`` function looks in ``data_home`` (scikit-learn's data folder by default,
 ``~/scikit_learn_data`` or ``$SCIKIT_LEARN_DATA``), downloads the files there once when
@@ -11,6 +12,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import logging
+import os
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -19,7 +22,11 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import get_data_home
 
-__all__ = ["fetch_mnist_test", "fetch_sms_spam"]
+__all__ = ["fetch_mnist_test", "fetch_sms_spam", "load_image_folder"]
+
+logger = logging.getLogger("sktransfer")
+
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "dev", "test"})
 
 SMS_URL = "https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip"
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -93,6 +100,118 @@ def fetch_mnist_test(
     with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8)
     return images, labels
+
+
+def load_image_folder(
+    path: str | os.PathLike, *, extensions: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """A class-per-folder image tree as a DataFrame of paths and labels.
+
+    Reads the layout of torchvision's ``ImageFolder``, ``root/<label>/**/<image>``, and the
+    same one level down, ``root/<split>/<label>/**/<image>``, when every folder under
+    ``root`` is a split name (train, training, val, valid, validation, dev, test). Files
+    are listed by extension, not opened: an unreadable image is found where it is loaded,
+    by the featurizer's ``on_error`` policy. Hidden files and folders (``.DS_Store``,
+    ``.ipynb_checkpoints``) are left out, as are files with other extensions, which are
+    counted and logged.
+
+    Parameters
+    ----------
+    path : str or path
+        The root folder.
+    extensions : tuple of str, default=None
+        File endings taken as images (case-insensitive); None: torchvision's
+        ``IMG_EXTENSIONS`` (jpg, jpeg, png, ppm, bmp, pgm, tif, tiff, webp).
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Columns ``path`` (str), ``label`` (the class folder's name) and, for the split
+        layout, ``split``; rows sorted by split, label and path. ``frame.attrs["skipped"]``
+        counts the files left out for their extension.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` is not a folder, or has no class folder, or a class folder has no image.
+    ValueError
+        Images lie directly in ``path`` or in a split folder, outside any class folder.
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import load_image_folder
+    >>> frame = load_image_folder("photos/")  # doctest: +SKIP
+    >>> frame.groupby("label").size()  # doctest: +SKIP
+    """
+    from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
+
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{str(path)!r} is not a folder.")
+    endings = tuple(e.lower() for e in (extensions or IMG_EXTENSIONS))
+    skipped = []
+
+    def is_image(file: str) -> bool:
+        parts = Path(file).relative_to(root).parts
+        if any(part.startswith(".") for part in parts):
+            return False
+        if file.lower().endswith(endings):
+            return True
+        skipped.append(file)
+        return False
+
+    def folders(parent: Path) -> list[str]:
+        return sorted(e.name for e in os.scandir(parent) if e.is_dir() and e.name[0] != ".")
+
+    def check_no_loose_images(parent: Path) -> None:
+        loose = sorted(f.name for f in parent.iterdir() if f.is_file() and is_image(str(f)))
+        if loose:
+            raise ValueError(
+                f"{len(loose)} image(s) lie directly in {str(parent)!r} (e.g. {loose[0]!r}), "
+                "outside any class folder; expected <root>/<label>/<image> or "
+                "<root>/<split>/<label>/<image>."
+            )
+
+    check_no_loose_images(root)
+    top = folders(root)
+    if not top:
+        raise FileNotFoundError(
+            f"No class folder in {str(path)!r}; expected <root>/<label>/<image> or "
+            "<root>/<split>/<label>/<image>."
+        )
+    splits = top if all(name.lower() in SPLIT_NAMES for name in top) else [None]
+    frames = []
+    for split in splits:
+        base = root / split if split else root
+        if split:
+            check_no_loose_images(base)
+        classes = folders(base)
+        if not classes:
+            raise FileNotFoundError(f"No class folder in split folder {str(base)!r}.")
+        try:
+            samples = make_dataset(
+                str(base), {c: i for i, c in enumerate(classes)}, is_valid_file=is_image
+            )
+        except FileNotFoundError as error:  # a class folder without images
+            raise FileNotFoundError(
+                f"{error} (under {str(base)!r}; image extensions: {', '.join(endings)})"
+            ) from error
+        frame = pd.DataFrame(
+            {"path": [p for p, _ in samples], "label": [classes[i] for _, i in samples]}
+        )
+        if split:
+            frame["split"] = split
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["skipped"] = len(set(skipped))
+    if skipped:
+        logger.info(
+            "load_image_folder: skipped %d non-image file(s) in %s, e.g. %s",
+            len(set(skipped)),
+            root,
+            sorted(set(skipped))[0],
+        )
+    return frame
 
 
 def _missing(path: Path, download_if_missing: bool) -> None:
