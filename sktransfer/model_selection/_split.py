@@ -24,9 +24,37 @@ __all__ = ["LeakageSafeKFold", "leakage_safe_train_test_split"]
 logger = logging.getLogger("sktransfer")
 
 
-def _leakage_groups(X, groups, *, kind, near_duplicates, similarity) -> np.ndarray:
-    fingerprints = fingerprint(X, kind=kind, near=near_duplicates, similarity=similarity)
-    labels = fingerprints.groups(near=near_duplicates)
+def _columns(X, column) -> list:
+    """The collections to fingerprint: ``X`` itself, or the named columns of a DataFrame."""
+    is_frame = hasattr(X, "columns") and hasattr(X, "iloc")
+    if column is None:
+        if is_frame and X.shape[1] > 1:
+            raise ValueError(
+                f"X is a DataFrame with {X.shape[1]} columns {list(X.columns)[:5]}; pass "
+                "column= (a name, a position or a list of them) to say which holds the "
+                "images or texts whose copies must stay in one fold."
+            )
+        return [X]
+    if not is_frame:
+        raise TypeError(f"column={column!r} needs a pandas DataFrame X, got {type(X).__name__}.")
+    columns = [column] if isinstance(column, str | Integral) else list(column)
+    picked = []
+    for c in columns:
+        if isinstance(c, Integral) and c not in X.columns:
+            picked.append(X.iloc[:, c])
+        elif c in X.columns:
+            picked.append(X[c])
+        else:
+            raise KeyError(f"column {c!r} is not in X; its columns are {list(X.columns)[:10]}.")
+    return picked
+
+
+def _leakage_groups(X, groups, *, column, kind, near_duplicates, similarity) -> np.ndarray:
+    labels = None
+    for samples in _columns(X, column):  # copies in any of the columns join their groups
+        found = fingerprint(samples, kind=kind, near=near_duplicates, similarity=similarity)
+        found = found.groups(near=near_duplicates)
+        labels = found if labels is None else merge_labelings(labels, found)
     if groups is not None:
         labels = merge_labelings(labels, groups)
     n_groups = int(labels.max()) + 1
@@ -68,6 +96,11 @@ class LeakageSafeKFold(BaseCrossValidator):
         Near-duplicate threshold of :func:`find_duplicates` (None: its default for the kind).
     kind : {"auto", "image", "text"}, default="auto"
         How to read ``X`` (see :func:`find_duplicates`).
+    column : str, int, list of them, or None, default=None
+        For a pandas DataFrame ``X`` (say, an image-path column beside tabular columns),
+        the column or columns whose images or texts are compared; a copy in any of them
+        keeps two rows together. None: ``X`` itself is the collection (a one-column frame
+        works too).
 
     See Also
     --------
@@ -96,6 +129,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         near_duplicates: bool = True,
         similarity: float | None = None,
         kind: Literal["auto", "image", "text"] = "auto",
+        column: Any = None,
     ):
         self.n_splits = n_splits
         self.stratify = stratify
@@ -104,6 +138,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         self.near_duplicates = near_duplicates
         self.similarity = similarity
         self.kind = kind
+        self.column = column
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
         """The number of folds."""
@@ -114,8 +149,9 @@ class LeakageSafeKFold(BaseCrossValidator):
 
         Parameters
         ----------
-        X : collection of images or texts
-            The samples (what :func:`find_duplicates` reads).
+        X : collection of images or texts, or DataFrame
+            The samples (what :func:`find_duplicates` reads), or a DataFrame holding them
+            in ``column``.
         y : array-like of shape (n_samples,), default=None
             Targets; classes are stratified on when ``stratify=True``.
         groups : array-like of shape (n_samples,), default=None
@@ -126,6 +162,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         labels = _leakage_groups(
             X,
             groups,
+            column=self.column,
             kind=self.kind,
             near_duplicates=self.near_duplicates,
             similarity=self.similarity,
@@ -151,6 +188,7 @@ def leakage_safe_train_test_split(
     near_duplicates: bool = True,
     similarity: float | None = None,
     kind: Literal["auto", "image", "text"] = "auto",
+    column: Any = None,
 ) -> list:
     """Split arrays into train and test subsets with every copy on one side.
 
@@ -172,8 +210,8 @@ def leakage_safe_train_test_split(
         Your own groups, kept on one side as well.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffle.
-    near_duplicates, similarity, kind
-        As for :class:`LeakageSafeKFold`.
+    near_duplicates, similarity, kind, column
+        As for :class:`LeakageSafeKFold` (``column`` names columns of the first array).
 
     Returns
     -------
@@ -193,7 +231,12 @@ def leakage_safe_train_test_split(
     if not isinstance(test_size, Real) or not 0 < test_size < 1:
         raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}.")
     labels = _leakage_groups(
-        arrays[0], groups, kind=kind, near_duplicates=near_duplicates, similarity=similarity
+        arrays[0],
+        groups,
+        column=column,
+        kind=kind,
+        near_duplicates=near_duplicates,
+        similarity=similarity,
     )
     placeholder = np.zeros((len(labels), 1))
     if stratify is not None:

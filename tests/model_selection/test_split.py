@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -45,6 +46,35 @@ def test_user_groups_are_kept_together_too(sms_sample):
     for train, test in LeakageSafeKFold(4).split(texts, labels, groups=users):
         assert not set(users[train]) & set(users[test])
         assert not set(duplicates[train]) & set(duplicates[test])
+
+
+def test_dataframe_columns_name_what_is_compared(sms_sample, lfw):
+    texts, labels = sms_sample
+    frame = pd.DataFrame(
+        {
+            "text": texts[:400],
+            "image": [lfw[0][i % 200] for i in range(400)],  # row i and i + 200: one image
+            "length": [len(t) for t in texts[:400]],
+        }
+    )
+    by_text = find_duplicates(frame["text"])
+    by_image = find_duplicates(frame["image"])
+    cv = LeakageSafeKFold(4, column=["text", "image"])
+    for train, test in cv.split(frame, labels[:400]):
+        assert not set(by_text[train]) & set(by_text[test])
+        assert not set(by_image[train]) & set(by_image[test])
+    one = LeakageSafeKFold(4, column="text").split(frame, labels[:400])
+    alone = LeakageSafeKFold(4).split(frame["text"], labels[:400])
+    for (_, test), (_, test_alone) in zip(one, alone, strict=True):
+        assert np.array_equal(test, test_alone)
+    with pytest.raises(ValueError, match="pass column="):
+        next(LeakageSafeKFold(4).split(frame, labels[:400]))
+    with pytest.raises(KeyError, match="'path' is not in X"):
+        next(LeakageSafeKFold(4, column="path").split(frame, labels[:400]))
+    with pytest.raises(TypeError, match="needs a pandas DataFrame"):
+        next(LeakageSafeKFold(4, column="text").split(texts, labels))
+    train, test = leakage_safe_train_test_split(frame, column=1, random_state=0)
+    assert not {i % 200 for i in train.index} & {i % 200 for i in test.index}
 
 
 def test_plain_kfold_leaks_copies_and_leakage_safe_kfold_does_not(sms_sample):
