@@ -60,6 +60,89 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed without a traceback, exit status 2."""
+
+
+def _read_images(source: str, column: str):
+    """A DataFrame with an image-path ``column`` from a folder or a CSV/parquet table."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .datasets import load_image_folder
+
+    path = Path(source)
+    if path.is_dir():
+        try:
+            return load_image_folder(path).rename(columns={"path": column})
+        except ValueError:  # images directly in the folder: a flat folder, no labels
+            from torchvision.datasets.folder import IMG_EXTENSIONS
+
+            files = sorted(
+                str(f)
+                for f in path.iterdir()
+                if f.is_file()
+                and not f.name.startswith(".")
+                and f.name.lower().endswith(IMG_EXTENSIONS)
+            )
+            return pd.DataFrame({column: files})
+    kind = TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None or not path.is_file():
+        raise UsageError(f"{source}: expected a folder of images or a .csv/.parquet table.")
+    frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    if column not in frame.columns:
+        raise UsageError(
+            f"{source} has no column {column!r} (columns: {', '.join(map(str, frame.columns))});"
+            " name the image-path column with --column."
+        )
+    relative = frame[column].map(lambda p: isinstance(p, str) and not Path(p).is_absolute())
+    frame.loc[relative, column] = [str(path.parent / p) for p in frame.loc[relative, column]]
+    return frame
+
+
+def _write_table(frame, output: str) -> None:
+    from pathlib import Path
+
+    if Path(output).suffix.lower() == ".csv":
+        frame.to_csv(output, index=False)
+    else:
+        frame.to_parquet(output, index=False)
+
+
+def _featurize(args: argparse.Namespace) -> int:
+    """Features of every image in a folder or table, written beside its columns."""
+    import pandas as pd
+
+    from .image import PretrainedImageFeaturizer
+
+    frame = _read_images(args.input, args.column)
+    if frame.empty:
+        raise UsageError(f"{args.input}: no images found.")
+    start = time.perf_counter()
+    featurizer = PretrainedImageFeaturizer(
+        args.backbone,
+        batch_size=args.batch_size,
+        device=args.device,
+        cache=args.cache,
+        on_error=args.on_error,
+        progress=True,
+    ).set_output(transform="pandas")
+    features = featurizer.fit_transform(frame[args.column]).set_axis(frame.index)
+    table = pd.concat([frame, features], axis=1)
+    _write_table(table, args.output)
+    failed = int(features.isna().any(axis=1).sum())
+    print(
+        f"wrote {len(table)} images x {features.shape[1]} features ({args.backbone}) to "
+        f"{args.output} in {time.perf_counter() - start:.1f} s"
+        + (f"; {failed} unreadable image(s) have NaN features" if failed else "")
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sktransfer", description="Transfer learning for scikit-learn."
@@ -73,14 +156,52 @@ def _parser() -> argparse.ArgumentParser:
         "--cache", default=None, help="feature cache folder (default: a temporary one)"
     )
     demo.set_defaults(run=_demo)
+
+    featurize = commands.add_parser(
+        "featurize",
+        help="pretrained features of a folder of images or a table of image paths",
+        description="Write the pretrained features of every image, beside the input's columns "
+        "(path, and label/split for a class-per-folder tree), to parquet or CSV.",
+    )
+    featurize.add_argument(
+        "input",
+        help="a folder (root/<label>/<image>, root/<split>/<label>/<image>, or images "
+        "directly in it), or a .csv/.parquet table with an image-path column (relative "
+        "paths are read from the table's folder)",
+    )
+    featurize.add_argument(
+        "-o", "--output", required=True, help="output table: .parquet (default) or .csv"
+    )
+    featurize.add_argument("--column", default="path", help="the image-path column (default: path)")
+    featurize.add_argument("--backbone", default="efficientnet_lite0", help="backbone name")
+    featurize.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+    featurize.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    featurize.add_argument("--cache", default=None, help="feature cache folder")
+    featurize.add_argument(
+        "--on-error",
+        choices=["raise", "warn"],
+        default="raise",
+        help="raise: stop at the first unreadable image, naming it; warn: NaN features "
+        "for unreadable images and one warning listing them",
+    )
+    featurize.set_defaults(run=_featurize)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sktransfer`` console script."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    return args.run(args)
+    from .exceptions import SktransferError
+
+    try:
+        return args.run(args)
+    except UsageError as error:
+        parser.exit(2, f"sktransfer {args.command}: error: {error}\n")
+    except SktransferError as error:  # bad data or missing weights: a message, no traceback
+        hint = " (here: --on-error warn)" if "on_error='warn'" in str(error) else ""
+        parser.exit(1, f"sktransfer {args.command}: error: {error}{hint}\n")
 
 
 if __name__ == "__main__":

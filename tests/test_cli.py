@@ -1,0 +1,81 @@
+"""The ``sktransfer`` command line, end to end on real images."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sktransfer import PretrainedImageFeaturizer
+from sktransfer.cli import main
+
+
+@pytest.fixture(scope="module")
+def face_folder(tmp_path_factory, lfw):
+    """12 real LFW images (6 faces, 6 non-faces) as root/<label>/<n>.png."""
+    root = tmp_path_factory.mktemp("faces")
+    images, labels = lfw
+    for i in [*range(0, 60, 10), *range(100, 160, 10)]:
+        folder = root / ("face" if labels[i] else "not_face")
+        folder.mkdir(exist_ok=True)
+        Image.fromarray((images[i] * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    return root
+
+
+def test_featurize_a_class_folder_to_parquet(face_folder, tmp_path, capsys, feature_atol):
+    out = tmp_path / "features.parquet"
+    assert main(["featurize", str(face_folder), "-o", str(out), "--batch-size", "5"]) == 0
+    table = pd.read_parquet(out)
+    assert table.shape == (12, 2 + 1280)
+    assert table["label"].value_counts().to_dict() == {"face": 6, "not_face": 6}
+    expected = PretrainedImageFeaturizer(progress=False).fit_transform(table["path"])
+    np.testing.assert_allclose(table.iloc[:, 2:].to_numpy(), expected, atol=feature_atol)
+    assert "wrote 12 images x 1280 features" in capsys.readouterr().out
+
+
+def test_featurize_a_csv_with_relative_paths_and_a_bad_file(face_folder, tmp_path, capsys):
+    rows = sorted(p.relative_to(face_folder).as_posix() for p in face_folder.rglob("*.png"))
+    (face_folder / "broken.png").write_bytes(b"not a png")
+    try:
+        pd.DataFrame({"image": [*rows[:3], "broken.png"], "price": [1, 2, 3, 4]}).to_csv(
+            face_folder / "items.csv", index=False
+        )
+        out = tmp_path / "features.csv"
+        argv = ["featurize", str(face_folder / "items.csv"), "-o", str(out), "--column", "image"]
+        with pytest.warns(UserWarning, match="broken.png"):
+            assert main([*argv, "--on-error", "warn"]) == 0
+        table = pd.read_csv(out)
+        assert table.shape == (4, 2 + 1280) and table["price"].tolist() == [1, 2, 3, 4]
+        assert table.iloc[:3, 2:].notna().all().all() and table.iloc[3, 2:].isna().all()
+        assert "1 unreadable image(s)" in capsys.readouterr().out
+        with pytest.raises(SystemExit) as exit_info:  # the default stops, naming the sample
+            main(argv)
+        assert exit_info.value.code == 1
+        error = capsys.readouterr().err
+        assert "sample 3 (path" in error and "--on-error warn" in error
+    finally:
+        (face_folder / "broken.png").unlink()
+        (face_folder / "items.csv").unlink(missing_ok=True)
+
+
+def test_featurize_a_flat_folder(face_folder, tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in sorted(face_folder.rglob("*.png"))[:3]:
+        (flat / path.name).write_bytes(path.read_bytes())
+    out = tmp_path / "flat.parquet"
+    assert main(["featurize", str(flat), "-o", str(out)]) == 0
+    assert pd.read_parquet(out).shape == (3, 1 + 1280)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.csv", "expected a folder of images or a .csv/.parquet table"),
+        (lambda d: d / "table.csv", "has no column 'path'"),
+    ],
+)
+def test_featurize_usage_errors_exit_2_with_a_message(tmp_path, capsys, make, message):
+    pd.DataFrame({"file": ["a.png"]}).to_csv(tmp_path / "table.csv", index=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["featurize", str(make(tmp_path)), "-o", str(tmp_path / "out.parquet")])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
