@@ -73,23 +73,16 @@ def _read_images(source: str, column: str):
 
     import pandas as pd
 
-    from .datasets import load_image_folder
+    from .datasets import _list_images, load_image_folder
 
     path = Path(source)
     if path.is_dir():
+        if not any(f.is_dir() and not f.name.startswith(".") for f in path.iterdir()):
+            return pd.DataFrame({column: _list_images(path)})  # a flat folder: no labels
         try:
             return load_image_folder(path).rename(columns={"path": column})
-        except ValueError:  # images directly in the folder: a flat folder, no labels
-            from torchvision.datasets.folder import IMG_EXTENSIONS
-
-            files = sorted(
-                str(f)
-                for f in path.iterdir()
-                if f.is_file()
-                and not f.name.startswith(".")
-                and f.name.lower().endswith(IMG_EXTENSIONS)
-            )
-            return pd.DataFrame({column: files})
+        except (FileNotFoundError, ValueError) as error:  # a malformed class-folder tree
+            raise UsageError(str(error)) from error
     kind = TABLE_SUFFIXES.get(path.suffix.lower())
     if kind is None or not path.is_file():
         raise UsageError(f"{source}: expected a folder of images or a .csv/.parquet table.")

@@ -143,21 +143,20 @@ def load_image_folder(
     >>> frame = load_image_folder("photos/")  # doctest: +SKIP
     >>> frame.groupby("label").size()  # doctest: +SKIP
     """
-    from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
+    from torchvision.datasets.folder import make_dataset
 
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"{str(path)!r} is not a folder.")
-    endings = tuple(e.lower() for e in (extensions or IMG_EXTENSIONS))
-    skipped = []
+    endings = _image_endings(extensions)
+    skipped: set[str] = set()
 
     def is_image(file: str) -> bool:
-        parts = Path(file).relative_to(root).parts
-        if any(part.startswith(".") for part in parts):
+        if any(part.startswith(".") for part in Path(file).relative_to(root).parts):
             return False
         if file.lower().endswith(endings):
             return True
-        skipped.append(file)
+        skipped.add(file)
         return False
 
     def folders(parent: Path) -> list[str]:
@@ -203,15 +202,31 @@ def load_image_folder(
             frame["split"] = split
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
-    frame.attrs["skipped"] = len(set(skipped))
+    frame.attrs["skipped"] = len(skipped)
     if skipped:
         logger.info(
             "load_image_folder: skipped %d non-image file(s) in %s, e.g. %s",
-            len(set(skipped)),
+            len(skipped),
             root,
-            sorted(set(skipped))[0],
+            min(skipped),
         )
     return frame
+
+
+def _image_endings(extensions: tuple[str, ...] | None) -> tuple[str, ...]:
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    return tuple(e.lower() for e in (extensions or IMG_EXTENSIONS))
+
+
+def _list_images(folder: str | os.PathLike, *, extensions: tuple[str, ...] | None = None):
+    """The image files directly in ``folder`` (by extension, hidden files left out), sorted."""
+    endings = _image_endings(extensions)
+    return sorted(
+        str(f)
+        for f in Path(folder).iterdir()
+        if f.is_file() and not f.name.startswith(".") and f.name.lower().endswith(endings)
+    )
 
 
 def _missing(path: Path, download_if_missing: bool) -> None:

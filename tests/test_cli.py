@@ -67,11 +67,19 @@ def test_featurize_a_flat_folder(face_folder, tmp_path):
     assert pd.read_parquet(out).shape == (3, 1 + 1280)
 
 
+def _class_folders_and_a_loose_image(folder):
+    (folder / "tree" / "cat").mkdir(parents=True)
+    for name in ("tree/cat/a.png", "tree/loose.png"):
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / name)
+    return folder / "tree"
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (lambda d: d / "missing.csv", "expected a folder of images or a .csv/.parquet table"),
         (lambda d: d / "table.csv", "has no column 'path'"),
+        (_class_folders_and_a_loose_image, "lie directly in"),  # never half of the images
     ],
 )
 def test_featurize_usage_errors_exit_2_with_a_message(tmp_path, capsys, make, message):
