@@ -104,23 +104,15 @@ def run(copies: int = 4, repeats: int = 3, load_repeats: int = 1) -> dict:
         "load_seconds": {k: round(v, 3) for k, v in load_s.items()},
         "peers_missing": peers,
         "ratios": {
-            "embedder_vs_naive": round(
-                docs_per_s["word2vec_embedder"] / docs_per_s["naive_loop"], 2
-            ),
-            "embedder_vs_gensim": round(
-                docs_per_s["word2vec_embedder"] / docs_per_s["gensim_get_mean_vector"], 2
-            ),
-            **(
-                {}
-                if peers
-                else {
-                    "embedder_vs_zeugma": round(
-                        docs_per_s["word2vec_embedder"]
-                        / docs_per_s["zeugma_embedding_transformer"],
-                        2,
-                    )
-                }
-            ),
+            **{
+                f"embedder_vs_{name}": round(docs_per_s["word2vec_embedder"] / docs_per_s[key], 2)
+                for name, key in [
+                    ("naive", "naive_loop"),
+                    ("gensim", "gensim_get_mean_vector"),
+                    ("zeugma", "zeugma_embedding_transformer"),  # when installed
+                ]
+                if key in docs_per_s
+            },
             "loading_vs_word2vec_text": round(
                 load_s["gensim_load_word2vec_format_text"] / load_s["load_vectors_bundled"], 1
             ),
