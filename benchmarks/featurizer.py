@@ -104,8 +104,10 @@ def run(
             "featurizer_jpeg_files": peak_rss_mb(lambda: featurizer.transform(paths)),
             "naive_per_image_loop": peak_rss_mb(naive),
         }
-        peers, missing = _peers(paths, n_naive, repeats, batch_size, backbone, Path(tmp))
-        memory.update(peers.pop("peak_memory_mb"))
+        peers, peer_memory, missing = _peers(
+            paths, n_naive, repeats, batch_size, backbone, Path(tmp)
+        )
+        memory.update(peer_memory)
 
     def rate(seconds: float) -> float:
         return round(n_images / seconds, 2)
@@ -162,8 +164,8 @@ def _lite0_in_timm(backbone) -> torch.nn.Module:
     return model.eval()
 
 
-def _peers(paths, n_naive, repeats, batch_size, backbone, tmp: Path) -> tuple[dict, dict]:
-    """Seconds per ``len(paths)`` images of each installed peer, and the missing ones."""
+def _peers(paths, n_naive, repeats, batch_size, backbone, tmp: Path) -> tuple[dict, dict, dict]:
+    """Seconds per ``len(paths)`` images and peak MiB of each installed peer; the missing ones."""
     from unittest import mock
 
     from sktransfer import PretrainedImageFeaturizer
@@ -220,5 +222,4 @@ def _peers(paths, n_naive, repeats, batch_size, backbone, tmp: Path) -> tuple[di
         )
         memory["img2vec_efficientnet_b0"] = peak_rss_mb(img2vec_loop)
         memory["featurizer_efficientnet_b0"] = peak_rss_mb(lambda: ours.transform(paths))
-    seconds["peak_memory_mb"] = memory
-    return seconds, missing
+    return seconds, memory, missing
