@@ -61,6 +61,14 @@ def test_frozen_groups_stay_bit_identical_and_get_no_optimizer_state(faces):
     assert model.featurizer_ is None  # augmented inputs are never cached
 
 
+def test_an_augmented_linear_probe_pools_the_frozen_map(faces):
+    X_train, y_train, X_test, y_test = faces
+    model = FineTunedImageClassifier(augment="default", max_epochs=3, lr=1e-2, **FAST_SEED)
+    model.fit(X_train[:48], y_train[:48])  # the frozen part's 1280x7x7 map, pooled for the head
+    assert model.trainable_groups_ == [] and model.featurizer_ is None
+    assert model.score(X_test, y_test) > 0.9
+
+
 def test_discriminative_learning_rates_land_in_the_param_groups(faces):
     X_train, y_train, _, _ = faces
     model = FineTunedImageClassifier(unfreeze=3, lr=1e-3, lr_decay=0.5, max_epochs=1)
