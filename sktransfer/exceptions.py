@@ -14,6 +14,7 @@ __all__ = [
     "SktransferWarning",
     "UnknownBackboneError",
     "UnknownVectorsError",
+    "UntrustedTypesError",
     "VectorsFormatError",
     "VectorsNotFoundError",
     "WeightsNotFoundError",
@@ -42,6 +43,24 @@ class VectorsNotFoundError(SktransferError, FileNotFoundError):
 
 class VectorsFormatError(SktransferError, ValueError):
     """A file that could not be read as word2vec, GloVe, fastText or gensim vectors."""
+
+
+class UntrustedTypesError(SktransferError, ValueError):
+    """A saved model holds types that :func:`sktransfer.io.load` does not trust by default.
+
+    Attributes
+    ----------
+    types : list of str
+        The fully qualified names of the untrusted types.
+    """
+
+    def __init__(self, file: str, types: list[str]):
+        self.types = list(types)
+        super().__init__(
+            f"{file} holds types that are not trusted by default: {', '.join(self.types)}. "
+            "Loading them may run their code; if you trust the file's author, pass "
+            "trusted=[...] with these names to sktransfer.io.load."
+        )
 
 
 class OutOfVocabularyError(SktransferError, ValueError):

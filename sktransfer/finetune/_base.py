@@ -26,6 +26,7 @@ from ..image._featurizer import PretrainedImageFeaturizer, preprocess_transform
 from ..image._loading import as_sample_list, open_rgb
 from ._callbacks import BatchLRSchedule, GradualUnfreezing
 from ._modules import FrozenBelow, TrainableTop, make_head
+from ._persistence import NetStatePersistence
 from ._validation import validation_split
 
 __all__ = ["FineTunedImageEstimator", "default_augmentation"]
@@ -59,7 +60,7 @@ def default_augmentation(resize_size: int) -> Any:
     )
 
 
-class FineTunedImageEstimator(BaseEstimator):
+class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
     """Base class: subclasses set the skorch net, the loss and how targets are encoded.
 
     Template methods (as in imbalanced-learn): ``_encode_targets`` validates ``y`` and sets
@@ -174,7 +175,7 @@ class FineTunedImageEstimator(BaseEstimator):
 
         These are the weights of the part that trains (the top groups and the head), or of
         the whole network when inputs were augmented; the frozen part is the pretrained
-        backbone. Pickle (or joblib) the estimator to keep everything.
+        backbone. :func:`sktransfer.io.save` (or pickle) keeps the whole estimator.
         """
         check_is_fitted(self)
         self.net_.save_params(f_params=f_params)
@@ -207,7 +208,7 @@ class FineTunedImageEstimator(BaseEstimator):
             torch.manual_seed(seed)
             inputs = self._training_inputs(samples, targets, backbone)
             self.net_ = self._make_net(backbone, len(targets), epochs)
-            train, valid = self._split(inputs, targets, seed)
+            train, valid = self._split(inputs, targets, seed, backbone)
             if valid is not None:
                 self.net_.set_params(train_split=predefined_split(valid))
             self.net_.fit(train, None)
@@ -262,7 +263,6 @@ class FineTunedImageEstimator(BaseEstimator):
         if augment == "default":
             augment = default_augmentation(backbone.preprocessing.resize_size)
         transform = preprocess if augment is None else (lambda image: preprocess(augment(image)))
-        self._eval_transform = preprocess
         return _Images(samples, targets, transform)
 
     def _inputs(self, samples: list, targets: np.ndarray | None = None) -> Any:
@@ -273,7 +273,7 @@ class FineTunedImageEstimator(BaseEstimator):
         backbone = load_backbone_cached(self.backbone, self.weights)
         return _Images(samples, targets, preprocess_transform(backbone.preprocessing))
 
-    def _split(self, inputs, targets, seed):
+    def _split(self, inputs, targets, seed, backbone):
         if self.early_stopping is None:
             return inputs, None
         train, valid = validation_split(
@@ -281,7 +281,9 @@ class FineTunedImageEstimator(BaseEstimator):
         )
         if isinstance(inputs, _Images):
             valid_set = _Images(
-                [inputs.samples[i] for i in valid], inputs.targets[valid], self._eval_transform
+                [inputs.samples[i] for i in valid],
+                inputs.targets[valid],
+                preprocess_transform(backbone.preprocessing),
             )
             train_set = _Images(
                 [inputs.samples[i] for i in train], inputs.targets[train], inputs.transform
@@ -291,6 +293,9 @@ class FineTunedImageEstimator(BaseEstimator):
             ArrayDataset(inputs.X[train], inputs.y[train]),
             ArrayDataset(inputs.X[valid], inputs.y[valid]),
         )
+
+    def _rebuild_net(self, weights):
+        return self._make_net(load_backbone_cached(self.backbone, self.weights), 1, None)
 
     def _make_net(self, backbone, n_samples: int, epochs: int | None):
         n_groups = len(backbone.layer_groups)

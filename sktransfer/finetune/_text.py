@@ -21,6 +21,7 @@ from .._device import resolve_device
 from ..text._tokenize import as_text_list, tokenize_many
 from ._callbacks import TransferClassifierNet
 from ._labels import encode_labels
+from ._persistence import NetStatePersistence
 from ._text_modules import ENCODERS, PAD, UNKNOWN, TextClassifierModule
 from ._validation import validation_split
 
@@ -39,7 +40,7 @@ class FreezeEmbeddingsFor(Callback):
         net.history.record("embeddings_frozen", frozen)
 
 
-class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
+class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimator):
     """Texts to labels with an embedding initialised from pretrained word vectors.
 
     The embedding holds the training vocabulary only (plus padding and an unknown token):
@@ -229,6 +230,9 @@ class FineTunedTextClassifier(ClassifierMixin, BaseEstimator):
             kept = min(int(length), width)
             ids[row, :kept] = flat[start : start + kept]
         return ids
+
+    def _rebuild_net(self, weights) -> TransferClassifierNet:
+        return self._make_net(torch.zeros(weights["embedding.weight"].shape))
 
     def _make_net(self, embedding: torch.Tensor) -> TransferClassifierNet:
         module = TextClassifierModule(embedding, self.encoder, len(self.classes_), self.dropout)

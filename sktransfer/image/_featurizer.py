@@ -314,7 +314,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         return tags
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # object.__getstate__ returns the live __dict__
         state.pop("_extractor", None)  # rebuilt lazily: a fitted featurizer pickles small
         state.pop("_channels_last", None)
         return state

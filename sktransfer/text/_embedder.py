@@ -265,7 +265,7 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return new
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # object.__getstate__ returns the live __dict__
         state.pop("_vectors", None)  # reloaded from the spec: pickles without the matrix
         return state
 
