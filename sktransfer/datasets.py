@@ -219,13 +219,24 @@ def _image_endings(extensions: tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(e.lower() for e in (extensions or IMG_EXTENSIONS))
 
 
-def _list_images(folder: str | os.PathLike, *, extensions: tuple[str, ...] | None = None):
-    """The image files directly in ``folder`` (by extension, hidden files left out), sorted."""
+def _list_images(
+    folder: str | os.PathLike,
+    *,
+    extensions: tuple[str, ...] | None = None,
+    recursive: bool = False,
+):
+    """The image files in ``folder`` (by extension, hidden files and folders left out), sorted.
+
+    Only the files directly in it, or with ``recursive`` those in its subfolders too.
+    """
     endings = _image_endings(extensions)
+    root = Path(folder)
     return sorted(
         str(f)
-        for f in Path(folder).iterdir()
-        if f.is_file() and not f.name.startswith(".") and f.name.lower().endswith(endings)
+        for f in (root.rglob("*") if recursive else root.iterdir())
+        if f.is_file()
+        and f.name.lower().endswith(endings)
+        and not any(part.startswith(".") for part in f.relative_to(root).parts)
     )
 
 

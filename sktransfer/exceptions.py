@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ImageLoadError",
+    "ModelFileError",
     "OutOfVocabularyError",
     "SktransferError",
     "SktransferWarning",
@@ -43,6 +44,10 @@ class VectorsNotFoundError(SktransferError, FileNotFoundError):
 
 class VectorsFormatError(SktransferError, ValueError):
     """A file that could not be read as word2vec, GloVe, fastText or gensim vectors."""
+
+
+class ModelFileError(SktransferError, ValueError):
+    """A file that is not a model written by :func:`sktransfer.io.save` (or skops)."""
 
 
 class UntrustedTypesError(SktransferError, ValueError):

@@ -31,7 +31,7 @@ import zipfile
 from collections.abc import Iterable
 from typing import Any
 
-from .exceptions import UntrustedTypesError
+from .exceptions import ModelFileError, UntrustedTypesError
 
 __all__ = ["TRUSTED_TYPES", "load", "save"]
 
@@ -71,15 +71,15 @@ def load(file: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
     ------
     UntrustedTypesError
         The file holds other types; nothing from it has been constructed.
-    ValueError
-        The file is not a skops file (a pickle, say).
+    ModelFileError
+        The file is not a skops file (a pickle, say); a ValueError.
     """
     import skops.io
 
     try:
         found = skops.io.get_untrusted_types(file=file)
     except zipfile.BadZipFile as error:
-        raise ValueError(
+        raise ModelFileError(
             f"{os.fspath(file)} is not a skops file (a zip archive); sktransfer does not load "
             "pickles, which can run arbitrary code."
         ) from error

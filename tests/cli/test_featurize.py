@@ -1,4 +1,4 @@
-"""The ``sktransfer`` command line, end to end on real images."""
+"""``sktransfer featurize``, end to end on real images."""
 
 import numpy as np
 import pandas as pd
@@ -7,18 +7,6 @@ from PIL import Image
 
 from sktransfer import PretrainedImageFeaturizer
 from sktransfer.cli import main
-
-
-@pytest.fixture(scope="module")
-def face_folder(tmp_path_factory, lfw):
-    """12 real LFW images (6 faces, 6 non-faces) as root/<label>/<n>.png."""
-    root = tmp_path_factory.mktemp("faces")
-    images, labels = lfw
-    for i in [*range(0, 60, 10), *range(100, 160, 10)]:
-        folder = root / ("face" if labels[i] else "not_face")
-        folder.mkdir(exist_ok=True)
-        Image.fromarray((images[i] * 255).astype(np.uint8)).save(folder / f"{i}.png")
-    return root
 
 
 def test_featurize_a_class_folder_to_parquet(face_folder, tmp_path, capsys, feature_atol):

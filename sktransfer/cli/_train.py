@@ -1,0 +1,116 @@
+"""``sktransfer train``: a leakage-safe cross-validation report, then the final model."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ._common import UsageError, add_backbone_options, cross_validate_predictions, feature_cache
+
+HELD_OUT_SPLITS = {"test"}
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from sklearn.metrics import classification_report
+
+    from .. import io
+    from ..datasets import load_image_folder
+    from ..model_selection import LeakageSafeKFold
+
+    if args.strategy == "probe" and (args.unfreeze is not None or args.epochs is not None):
+        raise UsageError("--unfreeze and --epochs apply to --strategy finetune only.")
+    try:
+        frame = load_image_folder(args.folder)
+    except (FileNotFoundError, ValueError) as error:
+        raise UsageError(str(error)) from error
+    held_out = np.zeros(len(frame), dtype=bool)
+    if "split" in frame:
+        held_out = frame["split"].isin(HELD_OUT_SPLITS).to_numpy()
+    paths, labels = np.array(frame["path"], dtype=object), frame["label"].to_numpy()
+    X, y = paths[~held_out].tolist(), labels[~held_out]
+    classes, counts = np.unique(y, return_counts=True)
+    summary = ", ".join(f"{name} {n}" for name, n in zip(classes, counts, strict=True))
+    print(f"{len(X)} training images in {len(classes)} classes ({summary})")
+    with feature_cache(args.cache) as cache:
+        model = _model(args, cache)
+        if args.folds >= 2:
+            start = time.perf_counter()
+            cv = LeakageSafeKFold(args.folds, shuffle=True, random_state=args.random_state)
+            scores, predictions = cross_validate_predictions(model, X, y, cv)
+            seconds = time.perf_counter() - start
+            print(
+                f"\nleakage-safe {args.folds}-fold cross-validation ({seconds:.1f} s; duplicate "
+                "and near-duplicate images kept in one fold):"
+            )
+            print("  fold accuracy: " + "  ".join(f"{s:.3f}" for s in scores))
+            print(f"  accuracy: {np.mean(scores):.3f} ± {np.std(scores):.3f}\n")
+            print(classification_report(y, predictions, digits=3, zero_division=0))
+        start = time.perf_counter()
+        model.fit(X, y)
+        print(f"final fit on all {len(X)} training images: {time.perf_counter() - start:.1f} s")
+        if held_out.any():
+            test = paths[held_out].tolist()
+            accuracy = model.score(test, labels[held_out])
+            print(f"held-out 'test' split: accuracy {accuracy:.3f} on {len(test)} images")
+    if args.cache is None:
+        _forget_cache(model)  # the temporary folder is gone
+    io.save(model, args.output)
+    print(f"saved {args.output}")
+    return 0
+
+
+def _model(args: argparse.Namespace, cache: str):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from ..finetune import FineTunedImageClassifier
+    from ..image import PretrainedImageFeaturizer
+
+    options = {"batch_size": args.batch_size, "device": args.device, "cache": cache}
+    if args.strategy == "probe":
+        return make_pipeline(
+            PretrainedImageFeaturizer(args.backbone, **options),
+            LogisticRegression(max_iter=2000),
+        )
+    return FineTunedImageClassifier(
+        args.backbone,
+        unfreeze=2 if args.unfreeze is None else args.unfreeze,
+        max_epochs=10 if args.epochs is None else args.epochs,
+        random_state=args.random_state,
+        **options,
+    )
+
+
+def _forget_cache(model) -> None:
+    """Point the saved model at no cache folder (features are still computed the same)."""
+    for estimator in [model, *getattr(model, "named_steps", {}).values()]:
+        if "cache" in estimator.get_params(deep=False):
+            estimator.set_params(cache=None)
+        if getattr(estimator, "featurizer_", None) is not None:
+            estimator.featurizer_.set_params(cache=None)
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train an image classifier on a class-per-folder tree and save it",
+        description="Prints a leakage-safe cross-validation report (LeakageSafeKFold: copies "
+        "of an image never straddle folds), fits on all training images (a 'test' split "
+        "folder is held out and scored) and saves the model with skops.",
+    )
+    parser.add_argument("folder", help="root/<label>/<image> or root/<split>/<label>/<image>")
+    parser.add_argument("-o", "--output", required=True, help="model file (.skops)")
+    parser.add_argument(
+        "--strategy",
+        choices=["probe", "finetune"],
+        default="probe",
+        help="probe: pretrained features + LogisticRegression; finetune: train the top "
+        "layer groups of the backbone with a new head",
+    )
+    parser.add_argument("--unfreeze", type=int, default=None, help="finetune: groups trained (2)")
+    parser.add_argument("--epochs", type=int, default=None, help="finetune: epochs (10)")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 skips it")
+    parser.add_argument("--random-state", type=int, default=0, help="seed of folds and training")
+    add_backbone_options(parser)
+    parser.set_defaults(run=run)
