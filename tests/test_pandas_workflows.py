@@ -1,4 +1,4 @@
-"""An image-path column beside numeric and categorical columns, end to end in pandas."""
+"""Image-path and text columns beside numeric and categorical ones, end to end in pandas."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +9,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from sktransfer import LeakageSafeKFold, PretrainedImageFeaturizer
+from sktransfer import LeakageSafeKFold, PretrainedImageFeaturizer, Word2VecEmbedder
 from sktransfer.datasets import load_image_folder
 
 
@@ -45,3 +45,44 @@ def test_image_numeric_and_categorical_columns_with_pandas_output(tmp_path, lfw)
         "format__format_png",
     ]
     assert model.predict(frame.iloc[:3]).tolist() == y.iloc[:3].tolist()
+
+
+def test_text_numeric_and_categorical_columns_with_pandas_output(sms):
+    frame = sms.sample(1500, random_state=0).reset_index(drop=True)
+    frame["length"] = frame["text"].str.len()
+    frame["has_digits"] = np.where(frame["text"].str.contains(r"\d{4}"), "yes", "no")
+    y = frame.pop("label")
+    columns = ColumnTransformer(
+        [
+            ("text", Word2VecEmbedder(progress=False), "text"),
+            ("numeric", StandardScaler(), ["length"]),
+            ("digits", OneHotEncoder(sparse_output=False), ["has_digits"]),
+        ]
+    )
+    model = make_pipeline(columns, LogisticRegression(max_iter=1000)).set_output(transform="pandas")
+    # copies of a message (the SMS data has hundreds) stay in one fold
+    cv = LeakageSafeKFold(5, shuffle=True, random_state=0, column="text")
+    with_columns = cross_val_score(model, frame, y, cv=cv).mean()
+    text_only = cross_val_score(
+        model.set_params(columntransformer__numeric="drop", columntransformer__digits="drop"),
+        frame,
+        y,
+        cv=cv,
+    ).mean()
+    assert with_columns >= 0.95 and with_columns > text_only  # the side columns carry signal
+
+    features = (
+        model.set_params(
+            columntransformer__numeric=StandardScaler(),
+            columntransformer__digits=OneHotEncoder(sparse_output=False),
+        )
+        .fit(frame, y)[0]
+        .transform(frame.iloc[:2])
+    )
+    assert features.shape == (2, 50 + 1 + 2)
+    assert features.columns[0] == "text__word2vecembedder0"
+    assert list(features.columns[-3:]) == [
+        "numeric__length",
+        "digits__has_digits_no",
+        "digits__has_digits_yes",
+    ]
