@@ -165,9 +165,14 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with Image.open(io.BytesIO(data)) as image:  # reads the header only
                 width, height = image.size
-        except (UnidentifiedImageError, OSError, ValueError) as error:
+        except UnidentifiedImageError as error:
             raise RequestError(
-                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, f"upload {name!r} is not an image ({error})"
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                f"upload {name!r} ({len(data)} bytes) is not an image in a format Pillow reads",
+            ) from error
+        except (OSError, ValueError) as error:  # a recognised format with a broken header
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, f"upload {name!r} has a broken image header: {error}"
             ) from error
         if width * height > self.server.max_pixels:
             raise RequestError(
