@@ -152,7 +152,7 @@ def load_image_folder(
     skipped: set[str] = set()
 
     def is_image(file: str) -> bool:
-        if any(part.startswith(".") for part in Path(file).relative_to(root).parts):
+        if _is_hidden(Path(file), root):
             return False
         if file.lower().endswith(endings):
             return True
@@ -234,10 +234,13 @@ def _list_images(
     return sorted(
         str(f)
         for f in (root.rglob("*") if recursive else root.iterdir())
-        if f.is_file()
-        and f.name.lower().endswith(endings)
-        and not any(part.startswith(".") for part in f.relative_to(root).parts)
+        if f.is_file() and f.name.lower().endswith(endings) and not _is_hidden(f, root)
     )
+
+
+def _is_hidden(file: Path, root: Path) -> bool:
+    """Whether ``file`` or a folder between it and ``root`` is hidden (``.name``)."""
+    return any(part.startswith(".") for part in file.relative_to(root).parts)
 
 
 def _missing(path: Path, download_if_missing: bool) -> None:

@@ -26,6 +26,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .exceptions import ImageLoadError
+
 __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "make_server"]
 
 DEFAULT_MAX_BYTES = 16 * 2**20
@@ -107,15 +109,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, {"predictions": predictions})
         except RequestError as error:
             self._send_error(error)
+        except ImageLoadError as error:  # the header was fine, the pixels are not
+            self._send_error(RequestError(HTTPStatus.BAD_REQUEST, str(error)))
         except Exception as error:  # the server outlives any model failure
-            from .exceptions import ImageLoadError
-
-            if isinstance(error, ImageLoadError):
-                self._send_error(RequestError(HTTPStatus.BAD_REQUEST, str(error)))
-            else:
-                logger.exception("prediction failed")
-                message = f"prediction failed: {type(error).__name__}"
-                self._send_error(RequestError(HTTPStatus.INTERNAL_SERVER_ERROR, message))
+            logger.exception("prediction failed")
+            message = f"prediction failed: {type(error).__name__}"
+            self._send_error(RequestError(HTTPStatus.INTERNAL_SERVER_ERROR, message))
 
     def _body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -123,20 +122,21 @@ class _Handler(BaseHTTPRequestHandler):
             raise RequestError(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length header")
         if not length.isdigit():
             raise RequestError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length!r}")
-        if int(length) > self.server.max_bytes:
+        size = int(length)
+        if size > self.server.max_bytes:
             self.close_connection = True
             raise RequestError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"the request has {int(length)} bytes; the limit is {self.server.max_bytes}",
+                f"the request has {size} bytes; the limit is {self.server.max_bytes}",
             )
         try:
-            body = self.rfile.read(int(length))
+            body = self.rfile.read(size)
         except TimeoutError as error:
             self.close_connection = True
             raise RequestError(
                 HTTPStatus.REQUEST_TIMEOUT, f"the request body did not arrive in {self.timeout} s"
             ) from error
-        if len(body) < int(length):
+        if len(body) < size:
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body ended early")
         if not body:
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request has no image")

@@ -39,23 +39,19 @@ def feature_cache(folder: str | None) -> Iterator[str]:
 
 
 def cross_validate_predictions(
-    model: Any, X: Any, y: np.ndarray, cv: Any, *, groups: Any = None
+    model: Any, X: Any, y: np.ndarray, cv: Any
 ) -> tuple[list[float], np.ndarray]:
-    """Accuracy of each fold and the out-of-fold prediction of every sample."""
+    """Accuracy of each fold and the out-of-fold prediction of every sample, one fit a fold.
+
+    (``cross_val_score`` and ``cross_val_predict`` would each fit every fold again.)
+    """
     from sklearn.base import clone
+    from sklearn.utils import _safe_indexing
 
     predictions = np.empty(len(y), dtype=y.dtype)
     scores = []
-    for train, test in cv.split(X, y, groups):
-        fitted = clone(model).fit(_take(X, train), y[train])
-        predictions[test] = fitted.predict(_take(X, test))
+    for train, test in cv.split(X, y):
+        fitted = clone(model).fit(_safe_indexing(X, train), y[train])
+        predictions[test] = fitted.predict(_safe_indexing(X, test))
         scores.append(float(np.mean(predictions[test] == y[test])))
     return scores, predictions
-
-
-def _take(X: Any, indices: np.ndarray) -> Any:
-    if hasattr(X, "iloc"):
-        return X.iloc[indices]
-    if isinstance(X, np.ndarray):
-        return X[indices]
-    return [X[i] for i in indices]
