@@ -14,7 +14,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset as ArrayDataset
 from skorch.helper import predefined_split
 from torch import nn
@@ -22,9 +21,11 @@ from torch import nn
 from .._device import resolve_device
 from ..backbones import DEFAULT_BACKBONE
 from ..backbones._registry import load_backbone_cached
+from ..exceptions import ImageLoadError
 from ..image._featurizer import PretrainedImageFeaturizer, preprocess_transform
-from ..image._loading import as_sample_list, open_rgb
-from ._callbacks import BatchLRSchedule, GradualUnfreezing
+from ..image._loading import as_sample_list, describe_sample, open_rgb
+from ._callbacks import BatchLRSchedule, GradualUnfreezing, StopEarly
+from ._interrupt import all_or_nothing
 from ._modules import FrozenBelow, TrainableTop, make_head
 from ._persistence import NetStatePersistence
 from ._validation import validation_split
@@ -44,7 +45,12 @@ class _Images(torch.utils.data.Dataset):
         return len(self.samples)
 
     def __getitem__(self, i: int):
-        return self.transform(open_rgb(self.samples[i])), self.targets[i]
+        try:
+            image = open_rgb(self.samples[i])
+        except Exception as exc:  # named like the featurizer's failures: index and path
+            failure = (i, describe_sample(self.samples[i]), f"{type(exc).__name__}: {exc}")
+            raise ImageLoadError([failure]) from exc
+        return self.transform(image), self.targets[i]
 
 
 def default_augmentation(resize_size: int) -> Any:
@@ -155,19 +161,23 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
         -------
         self
         """
-        return self._fit(X, y)
+        with all_or_nothing(self):
+            return self._fit(X, y)
 
     def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> FineTunedImageEstimator:
         """One more epoch on ``X``, ``y`` (the first call builds the network, as ``fit``).
 
         The learning-rate schedule restarts with each call; ``scheduler=None`` keeps the
-        rate constant across calls.
+        rate constant across calls. Each call is all or nothing: interrupted (Ctrl-C), the
+        estimator keeps the state of the last completed epoch, so a long run can be trained
+        one epoch per call and stopped at any time.
         """
-        if not hasattr(self, "net_"):
-            return self._fit(X, y, epochs=1, **kwargs)
-        samples = as_sample_list(X)
-        targets = self._encode_targets(y, len(samples), refit=False)
-        self.net_.partial_fit(self._inputs(samples, targets), None, epochs=1)
+        with all_or_nothing(self):
+            if not hasattr(self, "net_"):
+                return self._fit(X, y, epochs=1, **kwargs)
+            samples = as_sample_list(X)
+            targets = self._encode_targets(y, len(samples), refit=False)
+            self.net_.partial_fit(self._inputs(samples, targets), None, epochs=1)
         return self
 
     def save_params(self, f_params: Any) -> None:
@@ -322,7 +332,7 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
             callbacks.append(("schedule", BatchLRSchedule(self.scheduler, steps)))
         if self.early_stopping is not None:
             callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.early_stopping, load_best=True))
+                ("early_stopping", StopEarly(patience=self.early_stopping, load_best=True))
             )
         if self.gradual_unfreeze is not None and n_trainable:
             callbacks.append(("gradual_unfreezing", GradualUnfreezing(self.gradual_unfreeze)))

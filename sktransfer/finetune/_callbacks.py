@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-__all__ = ["BatchLRSchedule", "GradualUnfreezing", "TransferClassifierNet", "TransferRegressorNet"]
+__all__ = [
+    "BatchLRSchedule",
+    "GradualUnfreezing",
+    "StopEarly",
+    "TransferClassifierNet",
+    "TransferRegressorNet",
+]
 
 
 class BatchLRSchedule(Callback):
@@ -60,6 +66,24 @@ class GradualUnfreezing(Callback):
         net.history.record("trainable_groups", n_training)
 
 
+class StoppedEarly(KeyboardInterrupt):
+    """How :class:`StopEarly` ends training: a KeyboardInterrupt that no user sent."""
+
+
+class StopEarly(EarlyStopping):
+    """skorch's ``EarlyStopping``, whose stop the nets can tell apart from a Ctrl-C.
+
+    skorch stops training by raising KeyboardInterrupt; this raises the subclass
+    :class:`StoppedEarly`, so an interrupt from the user is still seen as one.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            raise StoppedEarly from None
+
+
 class _TransferNetMixin:
     """Frozen parameters out of the optimizer, bf16 autocast on CUDA, and mixup.
 
@@ -70,12 +94,23 @@ class _TransferNetMixin:
     weight drawn from Beta(mixup, mixup), and the loss mixes the two targets' losses.
     Validation predictions move to the CPU as soon as their loss is computed: skorch's
     scoring callbacks keep every batch of them for the epoch, which on a GPU holds memory
-    the next epoch needs.
+    the next epoch needs. A KeyboardInterrupt during training sets ``interrupted_``
+    (see ``_interrupt.all_or_nothing``).
     """
 
     def __init__(self, *args, mixup: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.mixup = mixup
+
+    def fit_loop(self, *args, **kwargs):
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            # skorch's partial_fit swallows the interrupt and returns a net stopped in the
+            # middle of an epoch; the estimator sees this flag, undoes the call and re-raises.
+            self.interrupted_ = not isinstance(exc, StoppedEarly)
+            raise
 
     def get_all_learnable_params(self):
         for name, parameter in super().get_all_learnable_params():

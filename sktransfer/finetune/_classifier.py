@@ -95,6 +95,13 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
     history_ : skorch.History
         Per-epoch losses (and validation scores with early stopping).
 
+    Notes
+    -----
+    ``fit`` and ``partial_fit`` are all or nothing. Interrupted (Ctrl-C) or failed, they
+    leave the estimator as it was before the call, then re-raise: unfitted after a first
+    ``fit``, the previous model after a refit, the last completed epoch after
+    ``partial_fit``.
+
     Examples
     --------
     >>> from skimage.data import lfw_subset

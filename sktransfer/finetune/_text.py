@@ -12,14 +12,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 from skorch.dataset import Dataset as ArrayDataset
 from skorch.helper import predefined_split
 from torch import nn
 
 from .._device import resolve_device
 from ..text._tokenize import as_text_list, tokenize_many
-from ._callbacks import TransferClassifierNet
+from ._callbacks import StopEarly, TransferClassifierNet
+from ._interrupt import all_or_nothing
 from ._labels import encode_labels
 from ._persistence import NetStatePersistence
 from ._text_modules import ENCODERS, PAD, UNKNOWN, TextClassifierModule
@@ -88,6 +89,12 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
         Share of the training tokens whose word has a pretrained vector.
     net_ : skorch.NeuralNetClassifier
     history_ : skorch.History
+
+    Notes
+    -----
+    ``fit`` is all or nothing. Interrupted (Ctrl-C) or failed, it leaves the estimator as
+    it was before the call, then re-raises: unfitted after a first fit, the previous model
+    after a refit.
 
     Examples
     --------
@@ -161,6 +168,10 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
 
     def fit(self, X: Any, y: Any) -> FineTunedTextClassifier:
         """Build the vocabulary and embedding from ``X``, then train on ``X``, ``y``."""
+        with all_or_nothing(self):
+            return self._fit(X, y)
+
+    def _fit(self, X: Any, y: Any) -> FineTunedTextClassifier:
         from ..text import load_vectors
 
         self._validate_params()
@@ -243,7 +254,7 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
             callbacks.append(("freeze_embeddings", FreezeEmbeddingsFor(self.freeze_embeddings)))
         if self.early_stopping is not None:
             callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.early_stopping, load_best=True))
+                ("early_stopping", StopEarly(patience=self.early_stopping, load_best=True))
             )
         return TransferClassifierNet(
             module=module,
