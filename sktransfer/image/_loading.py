@@ -2,7 +2,10 @@
 
 Accepted samples: ``str``/``os.PathLike`` paths, raw encoded ``bytes``, ``PIL.Image.Image``,
 and numpy arrays (``HxW``, ``HxWx1``, ``HxWx3``, ``HxWx4``; ``uint8``, ``uint16``, ``bool`` or
-float in [0, 1]). Accepted containers: list, tuple, 1-D object array, ``pandas.Series``, a
+float in [0, 1]). Paths must name regular files: a FIFO or a device (``/dev/zero``) would
+block or never end, so it is refused before a byte is read. Images over PIL's
+decompression-bomb limit (``Image.MAX_IMAGE_PIXELS * 2``, about 179 megapixels) are refused
+from their header. Accepted containers: list, tuple, 1-D object array, ``pandas.Series``, a
 one-column ``DataFrame`` or ``(n, 1)`` array (what ``ColumnTransformer`` passes), a 4-D
 ``NHWC`` array, and a 3-D ``NHW`` array of grayscale images.
 """
@@ -12,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["as_sample_list", "content_digest", "describe_sample", "open_rgb"]
+__all__ = ["as_sample_list", "content_digest", "describe_sample", "open_regular_file", "open_rgb"]
 
 
 def as_sample_list(X: Any) -> list:
@@ -77,7 +81,7 @@ def content_digest(sample: Any) -> bytes:
     """
     h = hashlib.blake2b(digest_size=32)
     if isinstance(sample, (str, os.PathLike)):
-        with open(sample, "rb") as f:
+        with open_regular_file(sample) as f:
             while chunk := f.read(1 << 20):
                 h.update(chunk)
     elif isinstance(sample, (bytes, bytearray, memoryview)):
@@ -92,6 +96,31 @@ def content_digest(sample: Any) -> bytes:
     else:
         raise TypeError(_type_message(sample))
     return h.digest()
+
+
+def open_regular_file(path: str | os.PathLike) -> io.BufferedReader:
+    """Open ``path`` for binary reading if it is a regular file; raise otherwise.
+
+    The file is opened without blocking and checked on its descriptor, so a FIFO (whose
+    plain ``open`` waits for a writer) or a device is refused at once, with no race between
+    the check and the read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(f"{os.fspath(path)!r} is a directory, not an image file")
+        if not stat.S_ISREG(mode):
+            raise ValueError(
+                f"{os.fspath(path)!r} is not a regular file (a FIFO, socket or device); "
+                "images are read from regular files only"
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _type_message(sample: Any) -> str:
@@ -111,13 +140,18 @@ def open_rgb(sample: Any, min_size: int | None = None) -> Image.Image:
     if isinstance(sample, np.ndarray):
         return _array_to_rgb(sample)
     if isinstance(sample, (str, os.PathLike)):
-        image = Image.open(sample)
-    elif isinstance(sample, (bytes, bytearray, memoryview)):
+        with open_regular_file(sample) as file:  # PIL leaves a file object it is given open
+            return _decode(Image.open(file), min_size)
+    if isinstance(sample, (bytes, bytearray, memoryview)):
         image = Image.open(io.BytesIO(sample))
     elif isinstance(sample, Image.Image):
         image = sample
     else:
         raise TypeError(_type_message(sample))
+    return _decode(image, min_size)
+
+
+def _decode(image: Image.Image, min_size: int | None) -> Image.Image:
     if min_size and image.format == "JPEG" and image.mode in ("RGB", "L"):
         # Draft keeps both sides >= the requested size; orientation is applied afterwards.
         image.draft(image.mode, (min_size, min_size))

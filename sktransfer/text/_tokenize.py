@@ -70,8 +70,9 @@ def tokenize_many(
 def as_text_list(X: Any) -> list[str]:
     """Validate a collection of texts: a list, 1-D array, Series or one-column DataFrame.
 
-    Missing values (None, NaN, ``pd.NA``) become empty texts; any other non-string value
-    raises a TypeError naming its index.
+    Missing values (None, NaN, ``pd.NA``) become empty texts and ``bytes`` are decoded as
+    UTF-8 (as sklearn's ``CountVectorizer`` does); bytes that are not UTF-8 raise a
+    ValueError, and any other value (a number, a list) a TypeError, naming its index.
     """
     if isinstance(X, (str, bytes)):
         raise TypeError(
@@ -97,7 +98,16 @@ def as_text_list(X: Any) -> list[str]:
         ) from None
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            if text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
+            if isinstance(text, (bytes, bytearray)):
+                try:
+                    texts[i] = bytes(text).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ValueError(
+                        f"Text {i} is bytes that are not UTF-8 ({exc.reason} at byte "
+                        f"{exc.start}: {bytes(text)[:50]!r}). Decode the column with its "
+                        "encoding first, e.g. series.str.decode('latin-1')."
+                    ) from None
+            elif text is None or text is pd.NA or (isinstance(text, float) and np.isnan(text)):
                 texts[i] = ""
             else:
                 raise TypeError(

@@ -83,8 +83,8 @@ def test_missing_values_become_empty_texts():
 def test_bad_inputs_name_the_problem():
     with pytest.raises(TypeError, match="Text 2 is a int"):
         as_text_list(["a", "b", 7])
-    with pytest.raises(TypeError, match="Text 0 is a bytes"):
-        as_text_list([b"raw"])
+    with pytest.raises(ValueError, match="Text 1 is bytes that are not UTF-8"):
+        as_text_list([b"caf\xc3\xa9", b"caf\xe9"])
     with pytest.raises(TypeError, match="single string"):
         as_text_list("one text")
     with pytest.raises(ValueError, match="2 columns"):
