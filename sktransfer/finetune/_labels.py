@@ -19,6 +19,8 @@ def encode_labels(
     ``classes`` (for a first ``partial_fit``) lists every class in advance. Labels not seen
     when ``classes_`` was set raise a ValueError that names them.
     """
+    if n_samples == 0:
+        raise ValueError("Found 0 samples; fitting needs samples of at least 2 classes.")
     y = column_or_1d(y, warn=True)
     if len(y) != n_samples:
         raise ValueError(f"X has {n_samples} samples but y has {len(y)} labels.")

@@ -54,6 +54,8 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
         return predictions.ravel() if self._one_target else predictions
 
     def _encode_targets(self, y, n_samples, *, refit):
+        if n_samples == 0:
+            raise ValueError("Found 0 samples; fitting needs at least one.")
         y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y")
         if len(y) != n_samples:
             raise ValueError(f"X has {n_samples} samples but y has {len(y)} targets.")

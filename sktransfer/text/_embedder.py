@@ -358,11 +358,15 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             weights = self._token_weights(chunk.tokens)
         else:
             weights = np.ones(len(chunk.rows), dtype=np.float32)
-        # Pooling as one product of a sparse (texts x distinct tokens) weight matrix.
+        # Pooling as one product of a sparse (texts x distinct tokens) weight matrix, summed
+        # in float64: float32 sums drift by 1e-3 over the 200,000 tokens of a 1 MB text.
         counts = np.bincount(chunk.document, minlength=n)
         indptr = np.concatenate([[0], np.cumsum(counts)])
-        matrix = sp.csr_matrix((weights, chunk.rows, indptr), shape=(n, len(chunk.table)))
-        pooled = np.asarray(matrix @ chunk.table, dtype=np.float32).reshape(n, dim)
+        matrix = sp.csr_matrix(
+            (weights.astype(np.float64), chunk.rows, indptr), shape=(n, len(chunk.table))
+        )
+        pooled = np.asarray(matrix @ chunk.table.astype(np.float64), dtype=np.float32)
+        pooled = pooled.reshape(n, dim)
         if self.pooling == "sum":
             return pooled
         if self.pooling == "tfidf":
