@@ -1,9 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from sktransfer.image import as_sample_list, open_rgb
@@ -77,16 +74,3 @@ def test_draft_mode_decodes_large_jpegs_at_reduced_scale(tmp_path, photos):
     assert open_rgb(path).size == (1353, 900)
     small = open_rgb(path, min_size=256)
     assert min(small.size) >= 256 and small.size[0] < 1353
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    arrays(
-        dtype=st.sampled_from([np.uint8, np.uint16, np.float32, np.bool_]),
-        shape=st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 3, 4])),
-        elements={"allow_nan": False, "min_value": 0, "max_value": 1},
-    )
-)
-def test_any_valid_array_decodes_to_rgb_of_its_size(array):
-    image = open_rgb(array)
-    assert image.mode == "RGB" and image.size == (array.shape[1], array.shape[0])
