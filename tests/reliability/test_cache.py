@@ -1,4 +1,8 @@
+"""The feature cache under reuse and faults: corrupt entries, shared writers, read-only."""
+
+import errno
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -7,6 +11,9 @@ import numpy as np
 import pytest
 from joblib import Memory
 from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
 
 from sktransfer import PretrainedImageFeaturizer
 from sktransfer.exceptions import SktransferWarning
@@ -107,4 +114,55 @@ def test_two_processes_sharing_one_cache_leave_it_consistent(photo_files, tmp_pa
     assert len(_entries(tmp_path)) == len(photo_files)
     assert not list(tmp_path.rglob("*.tmp"))
     cached = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit_transform(photo_files)
+    np.testing.assert_allclose(cached, reference, atol=feature_atol)
+
+
+def test_a_read_only_cache_serves_its_entries_and_warns_once(images, tmp_path, monkeypatch):
+    featurizer = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit(images)
+    known = featurizer.transform(images[:2])
+    folders = [tmp_path, *(p for p in tmp_path.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    if os.geteuid() == 0:  # root ignores permission bits: fail where a read-only mount would
+
+        def read_only(src, dst):
+            raise OSError(errno.EROFS, "Read-only file system", str(dst))
+
+        monkeypatch.setattr(os, "replace", read_only)
+    seen = _count_forwards(monkeypatch)
+    try:
+        with pytest.warns(SktransferWarning, match="not writable") as record:
+            features = featurizer.transform(images)
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    assert len(record) == 1
+    assert sum(seen) == len(images) - 2  # the two stored features were read, not recomputed
+    np.testing.assert_array_equal(features[:2], known)
+    np.testing.assert_array_equal(
+        features, PretrainedImageFeaturizer(progress=False).fit_transform(images)
+    )
+    assert len(_entries(tmp_path)) == 2 and not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_a_grid_search_on_two_processes_leaves_the_shared_cache_consistent(
+    lfw, tmp_path, feature_atol, caplog
+):
+    images, labels = lfw
+    index = np.r_[0:20, 100:120]
+    X, y = images[index], labels[index]
+    featurizer = PretrainedImageFeaturizer(cache=tmp_path, batch_size=8, progress=False)
+    search = GridSearchCV(
+        make_pipeline(featurizer, LogisticRegression(max_iter=1000)),
+        {"logisticregression__C": [0.1, 1.0]},
+        cv=2,
+        n_jobs=2,  # two loky processes featurize the same training folds at the same time
+    ).fit(X, y)
+    assert search.best_score_ > 0.9
+    assert len(_entries(tmp_path)) == len(X) and not list(tmp_path.rglob("*.tmp"))
+    reference = PretrainedImageFeaturizer(progress=False).fit_transform(X)
+    with caplog.at_level(logging.WARNING, logger="sktransfer"):
+        cached = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit_transform(X)
+    assert "corrupt" not in caplog.text  # every entry passed its digest check
     np.testing.assert_allclose(cached, reference, atol=feature_atol)
