@@ -65,6 +65,15 @@ def photo_files(tmp_path_factory, photos) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
+def small_photos(photos):
+    """Real photos reduced to about 128 px: quick to featurize, still real content."""
+    return [
+        np.asarray(Image.fromarray(p).resize((128, 128 * p.shape[0] // p.shape[1])))
+        for p in photos.values()
+    ]
+
+
+@pytest.fixture(scope="session")
 def lfw() -> tuple[np.ndarray, np.ndarray]:
     """scikit-image's LFW subset: 100 faces and 100 non-faces, 25x25 gray, floats in [0, 1]."""
     images = data.lfw_subset()
@@ -78,6 +87,12 @@ def default_featurizer():
     from sktransfer import PretrainedImageFeaturizer
 
     return PretrainedImageFeaturizer(progress=False).fit([])
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real datasets beside the checkout (see its README)."""
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

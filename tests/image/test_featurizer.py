@@ -1,10 +1,8 @@
-import logging
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from PIL import Image
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -15,15 +13,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sktransfer import PretrainedImageFeaturizer
 from sktransfer.exceptions import ImageLoadError, SktransferWarning, UnknownBackboneError
-
-
-@pytest.fixture(scope="module")
-def small_photos(photos):
-    """Real photos reduced to about 128 px: quick to featurize, still real content."""
-    return [
-        np.asarray(Image.fromarray(p).resize((128, 128 * p.shape[0] // p.shape[1])))
-        for p in photos.values()
-    ]
 
 
 def test_features_of_real_photos_are_shaped_finite_and_distinct(default_featurizer, small_photos):
@@ -62,34 +51,6 @@ def test_jpeg_files_decode_in_draft_mode_with_close_features(default_featurizer,
         np.linalg.norm(from_files, axis=1) * np.linalg.norm(from_pixels, axis=1)
     )
     assert cosine.min() > 0.97
-
-
-def test_features_do_not_depend_on_batch_size(small_photos, feature_atol):
-    one = PretrainedImageFeaturizer(batch_size=1, progress=False).fit_transform(small_photos)
-    many = PretrainedImageFeaturizer(batch_size=4, progress=False).fit_transform(small_photos)
-    np.testing.assert_allclose(one, many, atol=feature_atol)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_out_of_memory_halves_the_batch_and_keeps_every_row(
-    small_photos, caplog, feature_atol
-):
-    images = [small_photos[i % len(small_photos)] for i in range(512)]
-    reference = PretrainedImageFeaturizer(batch_size=16, progress=False).fit_transform(images)
-    torch.cuda.empty_cache()
-    # ~0.6 GB: the 512-image input (0.3 GB) fits, its first activations (0.8 GB) do not.
-    fraction = 0.6e9 / torch.cuda.get_device_properties(0).total_memory
-    torch.cuda.set_per_process_memory_fraction(fraction)
-    try:
-        with caplog.at_level(logging.WARNING, logger="sktransfer"):
-            features = PretrainedImageFeaturizer(batch_size=512, progress=False).fit_transform(
-                images
-            )
-    finally:
-        torch.cuda.set_per_process_memory_fraction(1.0)
-        torch.cuda.empty_cache()
-    assert "out of memory at batch size 512" in caplog.text
-    np.testing.assert_allclose(features, reference, atol=feature_atol)
 
 
 def test_layer_pooling_and_image_size_options(small_photos):
