@@ -147,7 +147,7 @@ CASES = {
         lambda t, c: _save(t, "dot.png", Image.fromarray(c[:1, :1])),
         ("like", lambda c: np.broadcast_to(c[:1, :1], (64, 64, 3)).copy(), 0.9999),
     ),
-    "very wide (2000x4)": (
+    "very wide (2100x4)": (
         lambda t, c: _save(t, "wide.png", Image.fromarray(np.tile(c[48:52], (1, 14, 1)))),
         ("like", lambda c: np.tile(c[48:52], (1, 14, 1)), 0.9999),
     ),
