@@ -1,7 +1,7 @@
 """Run every benchmark and write ``results.json`` and ``RESULTS.md`` beside this file.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
-featurizer, selection, text, duplicates, finetune, text_finetune (needs
+featurizer, selection, text, duplicates, finetune, text_finetune, scale_out (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -26,11 +26,20 @@ sys.path.insert(0, str(HERE))
 import duplicates  # noqa: E402  (benchmarks are scripts, not a package)
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
+import scale_out  # noqa: E402
 import selection  # noqa: E402
 import text  # noqa: E402
 import text_finetune  # noqa: E402
 
-SECTIONS = ("featurizer", "selection", "text", "duplicates", "finetune", "text_finetune")
+SECTIONS = (
+    "featurizer",
+    "selection",
+    "text",
+    "duplicates",
+    "finetune",
+    "text_finetune",
+    "scale_out",
+)
 
 
 def machine() -> dict:
@@ -267,6 +276,38 @@ def to_markdown(results: dict) -> str:
             f"{tf['targets']['cnn_all_messages_fit_seconds']}.",
             "",
         ]
+    so = results.get("scale_out")
+    if so:
+        lines += [
+            "## On a Dask LocalCluster (worker processes of one thread each)",
+            "",
+            f"Grid search: {so['search_images']} JPEG files, {so['candidates']} candidates x "
+            f"{so['folds']} folds + refit, `GridSearchCV(n_jobs=-1)` under "
+            f'`parallel_backend("dask")`. Featurizing: {so["featurize_images"]} JPEG files '
+            "in 8 partitions through `sktransfer.dask.featurize_to_parquet`.",
+            "",
+            "| run | seconds |",
+            "|---|---|",
+            *(f"| {k.replace('_', ' ')} | {v} |" for k, v in so["seconds"].items()),
+            "",
+            "| featurizing | images/s |",
+            "|---|---|",
+            *(f"| {k.replace('_', ' ')} | {v} |" for k, v in so["images_per_s"].items()),
+            "",
+            "| ratio | measured |",
+            "|---|---|",
+            *(f"| {k.replace('_', ' ')} | {v} |" for k, v in so["ratios"].items()),
+            "",
+            f"Best scores {so['best_scores']}: the cluster changes the time, not the result;",
+            "the parquet features differ from the in-process ones by at most "
+            f"{so['parquet_vs_in_process_max_abs_difference']:.1e}. One worker (one torch",
+            "thread plus the featurizer's decoding threads) already keeps both cores busy: it",
+            "is as fast as the in-process run with torch on both cores. A second worker process",
+            "on the same 2 cores only adds contention, a second copy of the network and the",
+            "scheduler's round trips, so these ratios are below 1 here; what a cluster adds is",
+            "the cores of more machines, which this 2-core machine cannot measure.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -308,6 +349,9 @@ def main() -> None:
     if args.only in (None, "text_finetune"):
         sizes = {"n_splits": 3, "max_epochs": 2, "limit": 1500} if args.quick else {}
         results["text_finetune"] = text_finetune.run(**sizes)
+    if args.only in (None, "scale_out"):
+        sizes = {"n_search": 24, "n_featurize": 64} if args.quick else {}
+        results["scale_out"] = scale_out.run(**sizes)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))
