@@ -23,7 +23,7 @@ from ..backbones import DEFAULT_BACKBONE
 from ..backbones._registry import load_backbone_cached
 from ..exceptions import ImageLoadError
 from ..image._featurizer import PretrainedImageFeaturizer, preprocess_transform
-from ..image._loading import as_sample_list, describe_sample, open_rgb
+from ..image._loading import as_sample_list, load_failure, open_rgb
 from ._callbacks import BatchLRSchedule, GradualUnfreezing, StopEarly
 from ._interrupt import all_or_nothing
 from ._modules import FrozenBelow, TrainableTop, make_head
@@ -48,8 +48,7 @@ class _Images(torch.utils.data.Dataset):
         try:
             image = open_rgb(self.samples[i])
         except Exception as exc:  # named like the featurizer's failures: index and path
-            failure = (i, describe_sample(self.samples[i]), f"{type(exc).__name__}: {exc}")
-            raise ImageLoadError([failure]) from exc
+            raise ImageLoadError([load_failure(i, self.samples[i], exc)]) from exc
         return self.transform(image), self.targets[i]
 
 

@@ -32,7 +32,7 @@ from .._progress import progress_bar
 from ..backbones import DEFAULT_BACKBONE
 from ..backbones._registry import _weights_key, load_backbone_cached
 from ..exceptions import ImageLoadError, SktransferWarning
-from ._loading import as_sample_list, content_digest, describe_sample, open_rgb
+from ._loading import as_sample_list, content_digest, load_failure, open_rgb
 
 __all__ = ["PretrainedImageFeaturizer"]
 
@@ -365,7 +365,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         return FeatureCache(location, namespace)
 
     def _fail(self, failures: list, index: int, sample: Any, exc: BaseException) -> None:
-        failure = (index, describe_sample(sample), f"{type(exc).__name__}: {exc}")
+        failure = load_failure(index, sample, exc)
         if self.on_error == "raise":
             raise ImageLoadError([failure]) from exc
         failures.append(failure)

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["as_sample_list", "content_digest", "describe_sample", "open_regular_file", "open_rgb"]
+__all__ = [
+    "as_sample_list",
+    "content_digest",
+    "describe_sample",
+    "load_failure",
+    "open_regular_file",
+    "open_rgb",
+]
 
 
 def as_sample_list(X: Any) -> list:
@@ -72,6 +79,11 @@ def describe_sample(sample: Any) -> str:
     if isinstance(sample, (bytes, bytearray, memoryview)):
         return f"{len(sample)} bytes"
     return f"{type(sample).__name__} {sample!r:.60}"
+
+
+def load_failure(index: int, sample: Any, exc: BaseException) -> tuple[int, str, str]:
+    """``(index, description, reason)`` of a sample that failed: an ``ImageLoadError`` entry."""
+    return index, describe_sample(sample), f"{type(exc).__name__}: {exc}"
 
 
 def content_digest(sample: Any) -> bytes:

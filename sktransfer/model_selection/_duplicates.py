@@ -238,13 +238,13 @@ def _describe(sample: Any, kind: str) -> str:
 
 def _image_fingerprints(samples, near, similarity, n_jobs, progress) -> Fingerprints:
     from ..exceptions import ImageLoadError
-    from ..image._loading import describe_sample, open_rgb
+    from ..image._loading import load_failure, open_rgb
 
     def one(sample):
         try:
             return image_fingerprint(open_rgb(sample)), None
         except Exception as exc:  # reported below with the sample's index and path
-            return None, f"{type(exc).__name__}: {exc}"
+            return None, exc
 
     cpus = os.cpu_count() or 1
     workers = min(8, cpus) if n_jobs is None else (cpus if n_jobs == -1 else max(1, n_jobs))
@@ -256,7 +256,7 @@ def _image_fingerprints(samples, near, similarity, n_jobs, progress) -> Fingerpr
         for result in pool.map(one, samples):
             results.append(result)
             bar.update()
-    failures = [(i, describe_sample(samples[i]), err) for i, (_, err) in enumerate(results) if err]
+    failures = [load_failure(i, samples[i], err) for i, (_, err) in enumerate(results) if err]
     if failures:
         raise ImageLoadError(failures)
     digests = [fp[0] for fp, _ in results]
