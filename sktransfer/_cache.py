@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import open_regular_file
 from .exceptions import SktransferWarning
 
 __all__ = ["FeatureCache", "fingerprint"]
@@ -58,17 +59,23 @@ class FeatureCache:
         return self.root / key[:2] / f"{key}.f32"
 
     def get(self, digest: bytes, dim: int) -> np.ndarray | None:
-        """The stored vector, or None when missing, truncated, corrupt or of another width."""
+        """The stored vector, or None when missing, truncated, corrupt or of another width.
+
+        Only a regular file of exactly the entry's size is read: a FIFO or device planted at
+        an entry's path is never opened for a blocking read, and a huge file is not read.
+        """
         path = self._path(digest)
+        size = 4 * dim + _DIGEST
         try:
-            data = path.read_bytes()
-        except OSError:
+            with open_regular_file(path, max_size=size) as file:
+                data = file.read(size + 1)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            logger.warning("Ignoring feature cache entry %s (%s); recomputing it.", path, exc)
             return None
         payload, check = data[:-_DIGEST], data[-_DIGEST:]
-        if (
-            len(payload) != 4 * dim
-            or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != check
-        ):
+        if len(data) != size or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != check:
             logger.warning("Ignoring corrupt feature cache entry %s; it will be recomputed.", path)
             return None
         return np.frombuffer(payload, dtype="<f4").copy()

@@ -3,7 +3,8 @@
 Accepted samples: ``str``/``os.PathLike`` paths, raw encoded ``bytes``, ``PIL.Image.Image``,
 and numpy arrays (``HxW``, ``HxWx1``, ``HxWx3``, ``HxWx4``; ``uint8``, ``uint16``, ``bool`` or
 float in [0, 1]). Paths must name regular files: a FIFO or a device (``/dev/zero``) would
-block or never end, so it is refused before a byte is read. Images over PIL's
+block or never end, so it is refused before a byte is read. A caller's PIL image is copied
+before it is decoded, never changed in place. Images over PIL's
 decompression-bomb limit (``Image.MAX_IMAGE_PIXELS * 2``, about 179 megapixels) are refused
 from their header. Accepted containers: list, tuple, 1-D object array, ``pandas.Series``, a
 one-column ``DataFrame`` or ``(n, 1)`` array (what ``ColumnTransformer`` passes), a 4-D
@@ -15,19 +16,20 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import stat
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from .._files import open_regular_file
+
 __all__ = [
     "as_sample_list",
     "content_digest",
     "describe_sample",
     "load_failure",
-    "open_regular_file",
     "open_rgb",
 ]
 
@@ -100,39 +102,15 @@ def content_digest(sample: Any) -> bytes:
         h.update(b"bytes:")
         h.update(sample)
     elif isinstance(sample, Image.Image):
-        h.update(f"pil:{sample.mode}:{sample.size}:".encode())
-        h.update(sample.tobytes())
+        image = _private_copy(sample)
+        h.update(f"pil:{image.mode}:{image.size}:".encode())
+        h.update(image.tobytes())
     elif isinstance(sample, np.ndarray):
         h.update(f"array:{sample.dtype.str}:{sample.shape}:".encode())
         h.update(np.ascontiguousarray(sample).tobytes())
     else:
         raise TypeError(_type_message(sample))
     return h.digest()
-
-
-def open_regular_file(path: str | os.PathLike) -> io.BufferedReader:
-    """Open ``path`` for binary reading if it is a regular file; raise otherwise.
-
-    The file is opened without blocking and checked on its descriptor, so a FIFO (whose
-    plain ``open`` waits for a writer) or a device is refused at once, with no race between
-    the check and the read.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(f"{os.fspath(path)!r} is a directory, not an image file")
-        if not stat.S_ISREG(mode):
-            raise ValueError(
-                f"{os.fspath(path)!r} is not a regular file (a FIFO, socket or device); "
-                "images are read from regular files only"
-            )
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _type_message(sample: Any) -> str:
@@ -157,10 +135,28 @@ def open_rgb(sample: Any, min_size: int | None = None) -> Image.Image:
     if isinstance(sample, (bytes, bytearray, memoryview)):
         image = Image.open(io.BytesIO(sample))
     elif isinstance(sample, Image.Image):
-        image = sample
+        image = _private_copy(sample)  # draft() and load() must not touch the caller's object
     else:
         raise TypeError(_type_message(sample))
     return _decode(image, min_size)
+
+
+# A lazily opened PIL image reads its file on first access; two threads doing so at once
+# interleave their reads ("image file is truncated"). Lazy images are copied one at a time.
+_LAZY_PIL_LOCK = threading.Lock()
+
+
+def _private_copy(image: Image.Image) -> Image.Image:
+    """A loaded copy of a caller's PIL image; the caller's object stays as it was.
+
+    A copy is decoded at full size: draft mode (reduced-scale JPEG decoding) applies only to
+    files and bytes, which sktransfer opens itself. ``copy`` keeps ``info``, so the EXIF
+    orientation travels with it.
+    """
+    if getattr(image, "tile", None):  # not decoded yet: reads the caller's file
+        with _LAZY_PIL_LOCK:
+            return image.copy()
+    return image.copy()
 
 
 def _decode(image: Image.Image, min_size: int | None) -> Image.Image:

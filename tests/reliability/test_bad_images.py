@@ -260,3 +260,30 @@ def test_fine_tuning_on_a_bad_file_names_its_index_and_path(lfw, tmp_path):
     with pytest.raises(ImageLoadError, match=r"sample 6 \(path '.*broken\.png'\)"):
         model.fit(X, y)
     assert not hasattr(model, "net_")
+
+
+def _lazy_jpeg(array, size):
+    buffer = io.BytesIO()
+    Image.fromarray(array).resize((size, size)).save(buffer, format="JPEG", quality=95)
+    return Image.open(io.BytesIO(buffer.getvalue()))  # header read, pixels not decoded
+
+
+def test_the_caller_s_pil_images_are_never_changed(featurizer, coffee):
+    lazy = _lazy_jpeg(coffee, 2048)
+    featurizer.transform([lazy])
+    assert lazy.size == (2048, 2048) and lazy.mode == "RGB"  # draft() used to shrink it
+    loaded = Image.fromarray(coffee)
+    before = np.asarray(loaded).copy()
+    featurizer.transform([loaded])
+    np.testing.assert_array_equal(np.asarray(loaded), before)
+
+
+@pytest.mark.parametrize("cache", [False, True], ids=["no cache", "cache"])
+def test_one_lazy_pil_image_repeated_across_threads_decodes_once_each(coffee, cache, tmp_path):
+    featurizer = PretrainedImageFeaturizer(
+        n_jobs=2, batch_size=2, progress=False, cache=tmp_path if cache else None
+    ).fit([])
+    lazy = _lazy_jpeg(coffee, 1024)
+    rows = featurizer.transform([lazy] * 8)  # raced: "image file is truncated"
+    reference = featurizer.transform([_lazy_jpeg(coffee, 1024)])
+    np.testing.assert_allclose(rows, np.repeat(reference, 8, axis=0), atol=1e-5)

@@ -166,3 +166,18 @@ def test_a_grid_search_on_two_processes_leaves_the_shared_cache_consistent(
         cached = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit_transform(X)
     assert "corrupt" not in caplog.text  # every entry passed its digest check
     np.testing.assert_allclose(cached, reference, atol=feature_atol)
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_or_a_huge_file_at_an_entry_is_recomputed_not_read(images, tmp_path, caplog):
+    featurizer = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit(images)
+    expected = featurizer.transform(images[:2])
+    fifo, huge = _entries(tmp_path)
+    fifo.unlink()
+    os.mkfifo(fifo)  # a plain open() would wait for a writer forever
+    with open(huge, "r+b") as entry:
+        entry.truncate(2**40)  # a 1 TiB sparse file: never read whole
+    with caplog.at_level(logging.WARNING, logger="sktransfer"):
+        np.testing.assert_array_equal(featurizer.transform(images[:2]), expected)
+    assert "not a regular file" in caplog.text and "at most 5152 are read" in caplog.text
+    assert all(p.stat().st_size == 1280 * 4 + 32 for p in _entries(tmp_path))  # replaced
