@@ -58,7 +58,8 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
         True: static vectors (bit-identical after fit); False: fine-tuned from the first
         epoch; an int: frozen for that many epochs, then fine-tuned.
     max_length : int, default=64
-        Tokens kept per text (the rest is cut).
+        Tokens kept per text (the rest is cut, and never tokenized: a long text costs no
+        more than its first tokens). Vocabulary and ``coverage_`` count only kept tokens.
     min_freq : int, default=2
         Training-set count a word needs to enter the vocabulary. Rarer words map to the
         unknown token during training, so its vector learns what an unseen word (a new
@@ -86,7 +87,8 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
     vocabulary_ : dict of str to int
         Token ids of the training vocabulary (0 is padding, 1 the unknown token).
     coverage_ : float
-        Share of the training tokens whose word has a pretrained vector.
+        Share of the training tokens (those kept, see ``max_length``) whose word has a
+        pretrained vector.
     net_ : skorch.NeuralNetClassifier
     history_ : skorch.History
 
@@ -177,7 +179,7 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
         self._validate_params()
         texts = as_text_list(X)
         targets = encode_labels(self, y, len(texts), refit=True)
-        tokens, lengths = tokenize_many(texts, self.lowercase, self.tokenizer)
+        tokens, lengths = tokenize_many(texts, self.lowercase, self.tokenizer, self.max_length)
         counts = Counter(tokens)
         words = [w for w, c in counts.items() if c >= self.min_freq]
         self.vocabulary_ = {w: i for i, w in enumerate(words, start=2)}
@@ -214,7 +216,9 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
-        tokens, lengths = tokenize_many(as_text_list(X), self.lowercase, self.tokenizer)
+        tokens, lengths = tokenize_many(
+            as_text_list(X), self.lowercase, self.tokenizer, self.max_length
+        )
         return self.net_.predict_proba(self._ids(tokens, lengths)).astype(np.float64)
 
     def predict(self, X: Any) -> np.ndarray:

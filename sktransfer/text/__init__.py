@@ -14,6 +14,8 @@ _LAZY = {
     "Word2VecEmbedder": "._embedder",
     "list_vectors": "._vectors",
     "load_vectors": "._vectors",
+    "normalize_text": "._tokenize",
+    "pickles_on_load": "._vectors",
     "tokenize": "._tokenize",
 }
 
@@ -21,7 +23,12 @@ __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
     from ._embedder import Word2VecEmbedder  # noqa: F401
-    from ._tokenize import tokenize  # noqa: F401
-    from ._vectors import DEFAULT_VECTORS, list_vectors, load_vectors  # noqa: F401
+    from ._tokenize import normalize_text, tokenize  # noqa: F401
+    from ._vectors import (  # noqa: F401
+        DEFAULT_VECTORS,
+        list_vectors,
+        load_vectors,
+        pickles_on_load,
+    )
 
 __getattr__, __dir__ = attach(__name__, _LAZY)

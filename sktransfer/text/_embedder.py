@@ -120,8 +120,10 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     reloads them (memory-mapped, once per process), so it pickles to the size of its fitted
     statistics. A ``KeyedVectors`` object passed as ``vectors`` is pickled with the embedder.
     ``fit`` learns only from the texts it is given (idf, frequencies, the common component),
-    so cross-validation is leakage-free. Missing texts (None, NaN, ``pd.NA``) embed as empty
-    texts; any other non-string value raises a TypeError naming its index.
+    so cross-validation is leakage-free. Texts are normalised before tokenizing
+    (:func:`~sktransfer.text.normalize_text`: NFKC, zero-width characters and soft hyphens
+    removed). Missing texts (None, any NaN, ``pd.NA``, ``pd.NaT``) embed as empty texts; any
+    other non-string value raises a TypeError naming its index.
 
     Examples
     --------

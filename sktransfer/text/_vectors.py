@@ -19,7 +19,7 @@ from gensim.models.fasttext import load_facebook_vectors
 
 from ..exceptions import UnknownVectorsError, VectorsFormatError, VectorsNotFoundError
 
-__all__ = ["DEFAULT_VECTORS", "list_vectors", "load_vectors"]
+__all__ = ["DEFAULT_VECTORS", "list_vectors", "load_vectors", "pickles_on_load"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ GENSIM_DATA_MODELS = (
 
 _FASTTEXT_MAGIC = 793712314  # first int32 of every Facebook fastText .bin file
 _COMPRESSED = (".gz", ".bz2", ".xz")
-_VECTOR_SUFFIXES = (".bin", ".vec", ".txt", ".kv", ".model", ".w2v", *_COMPRESSED)
+_PICKLE_SUFFIXES = (".kv", ".model")  # gensim's SaveLoad format: a pickle
+_VECTOR_SUFFIXES = (".bin", ".vec", ".txt", ".w2v", *_PICKLE_SUFFIXES, *_COMPRESSED)
 
 
 def list_vectors() -> list[str]:
@@ -117,7 +118,10 @@ def load_vectors(vectors: Any = DEFAULT_VECTORS) -> KeyedVectors:
     path = Path(vectors).expanduser()
     if path.is_file():
         stat = path.stat()
-        return _load_file(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        # The format comes from the name given, not a link's target: the same decision as
+        # pickles_on_load, which io.load relies on.
+        kind = _format_suffix(str(path))
+        return _load_file(str(path.resolve()), stat.st_size, stat.st_mtime_ns, kind)
     if isinstance(vectors, os.PathLike) or os.sep in vectors or vectors.endswith(_VECTOR_SUFFIXES):
         raise VectorsNotFoundError(f"No word-vectors file at {str(path)!r}.")
     close = get_close_matches(vectors, list_vectors(), n=3, cutoff=0.6)
@@ -126,6 +130,37 @@ def load_vectors(vectors: Any = DEFAULT_VECTORS) -> KeyedVectors:
         f"Unknown word vectors {vectors!r}.{hint} Known names: {', '.join(list_vectors())}; "
         "or pass the path of a word2vec, GloVe or fastText file."
     )
+
+
+def pickles_on_load(vectors: Any) -> bool:
+    """Whether :func:`load_vectors` would unpickle data to resolve ``vectors``.
+
+    True for gensim ``.kv``/``.model`` files and gensim-data downloads (gensim stores both
+    with pickle, which can run code); False for the bundled default, word2vec, GloVe and
+    fastText files (plain data) and objects. :func:`sktransfer.io.load` refuses a model
+    whose vectors would unpickle unless the caller trusts the file.
+
+    Examples
+    --------
+    >>> from sktransfer.text import pickles_on_load
+    >>> pickles_on_load("glove-wiki-gigaword-50"), pickles_on_load("vectors.kv")
+    (False, True)
+    >>> pickles_on_load("word2vec-google-news-300"), pickles_on_load("vectors.txt.gz")
+    (True, False)
+    """
+    if not isinstance(vectors, (str, os.PathLike)):
+        return False
+    if isinstance(vectors, str) and vectors in GENSIM_DATA_MODELS:
+        return vectors != DEFAULT_VECTORS
+    return _format_suffix(os.fspath(vectors)) in _PICKLE_SUFFIXES
+
+
+def _format_suffix(path: str) -> str:
+    """The suffix that names the format, under any compression suffix."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSED:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
 
 
 @lru_cache(maxsize=4)
@@ -167,15 +202,11 @@ def _bundled_glove() -> KeyedVectors:
 
 
 @lru_cache(maxsize=4)
-def _load_file(path: str, size: int, mtime_ns: int) -> KeyedVectors:
-    """Load a vectors file by its format; ``size`` and ``mtime_ns`` key the cache."""
-    suffixes = [s.lower() for s in Path(path).suffixes]
-    if suffixes and suffixes[-1] in _COMPRESSED:
-        suffixes.pop()
-    kind = suffixes[-1] if suffixes else ""
+def _load_file(path: str, size: int, mtime_ns: int, kind: str) -> KeyedVectors:
+    """Load a vectors file by its format ``kind``; ``size`` and ``mtime_ns`` key the cache."""
     logger.info("Loading word vectors from %s", path)
     try:
-        if kind in (".kv", ".model"):
+        if kind in _PICKLE_SUFFIXES:
             loaded = KeyedVectors.load(path, mmap="r")
             if not isinstance(loaded, KeyedVectors) and not hasattr(loaded, "wv"):
                 raise TypeError(f"it holds a {type(loaded).__name__}, not vectors")

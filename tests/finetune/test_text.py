@@ -37,7 +37,7 @@ def test_embedding_holds_the_training_vocabulary_initialised_from_glove(cnn, mes
     X, _, _, _ = messages
     weight = cnn.net_.module_.embedding.weight.detach().cpu()
     assert weight.shape == (len(cnn.vocabulary_) + 2, 50)
-    tokens = [t for text in X for t in tokenize(text.lower())]
+    tokens = [t for text in X for t in tokenize(text.lower())[: cnn.max_length]]  # those read
     covered = np.mean([t in glove.key_to_index for t in tokens])
     assert cnn.coverage_ == pytest.approx(covered)
 

@@ -2,8 +2,9 @@
 
 The same cases go through the three entry points that read texts: ``Word2VecEmbedder``
 (against the real GloVe vectors), ``FineTunedTextClassifier`` and ``find_duplicates``.
-Policy (``sktransfer.text.as_text_list``): missing values (None, NaN, ``pd.NA``) are empty
-texts, bytes decode as UTF-8, anything else that is not a string is refused by index.
+Policy (``sktransfer.text.as_text_list``): missing values (whatever ``pandas.isna`` calls
+missing) are empty texts, bytes decode as UTF-8, anything else that is not a string is
+refused by index. Texts are NFKC-normalised, without zero-width characters, before tokenizing.
 """
 
 import time
@@ -16,6 +17,7 @@ from sktransfer import Word2VecEmbedder
 from sktransfer.finetune import FineTunedTextClassifier
 from sktransfer.model_selection import find_duplicates
 from sktransfer.text import tokenize
+from sktransfer.text._tokenize import tokenize_many
 
 MEGABYTE = "the spam offer " * (1_000_000 // len("the spam offer "))
 
@@ -37,6 +39,18 @@ CASES = {
     "emoji": ("free 🎁 prize 🎉🎉", ("like", "free prize")),  # emoji have no vector
     "mixed scripts": ("Москва and Tokyo 東京 مرحبا", ("like", "Москва and Tokyo 東京 مرحبا")),
     "unknown words only": ("qwxzv zzqxj", ("empty",)),
+    "numpy float32 NaN": (np.float32("nan"), ("empty",)),
+    "pd.NaT": (pd.NaT, ("empty",)),
+    "numpy NaT": (np.datetime64("NaT"), ("empty",)),
+    "decomposed accents (NFD)": (
+        "cafe\u0301 re\u0301sume\u0301",
+        ("like", "caf\u00e9 r\u00e9sum\u00e9"),
+    ),
+    "zero-width space and soft hyphen": ("fr\u200bee pri\u00adze", ("like", "free prize")),
+    "full-width letters and a ligature": (
+        "\uff26\uff32\uff25\uff25 \ufb01ne",
+        ("like", "free fine"),
+    ),
 }
 
 
@@ -98,3 +112,31 @@ def test_a_pandas_column_with_every_missing_kind(embedder):
     np.testing.assert_array_equal(rows[4], rows[0])
     strings = pd.Series(["free prize", None], dtype="string")
     np.testing.assert_array_equal(embedder.transform(strings)[1], 0)
+
+
+@pytest.mark.parametrize("container", [{"free prize", "see you"}, {"free prize": 1}])
+def test_unordered_containers_are_refused(container, embedder, classifier):
+    for use in (embedder.transform, classifier.predict, _text_duplicates):
+        with pytest.raises(TypeError, match="ordered collection of texts"):
+            use(container)
+
+
+def test_the_fine_tuned_classifier_tokenizes_only_what_it_uses(classifier):
+    seen = []
+
+    def tokenizer(text):
+        seen.append(len(text))
+        return text.split()
+
+    model = FineTunedTextClassifier(
+        encoder="mean", max_length=8, max_epochs=1, min_freq=1, tokenizer=tokenizer, random_state=0
+    ).fit(["free prize now", "see you at lunch"], ["spam", "ham"])
+    huge = "claim your free prize now " * 2_000_000  # 52 MB
+    seen.clear()
+    np.testing.assert_array_equal(
+        model.predict_proba([huge]),
+        model.predict_proba(["claim your free prize now claim your free"]),
+    )
+    assert max(seen) < 10_000  # a prefix, not the 52 MB text
+    ids, lengths = tokenize_many([huge], True, None, max_tokens=8)
+    assert lengths.tolist() == [8] and ids == tokenize(huge[:60].lower())[:8]
