@@ -15,6 +15,7 @@ __all__ = [
     "SktransferWarning",
     "UnknownBackboneError",
     "UnknownVectorsError",
+    "UntrustedFileError",
     "UntrustedTypesError",
     "VectorsFormatError",
     "VectorsNotFoundError",
@@ -66,6 +67,32 @@ class UntrustedTypesError(SktransferError, ValueError):
             "Loading them may run their code; if you trust the file's author, pass "
             "trusted=[...] with these names to sktransfer.io.load."
         )
+
+
+class UntrustedFileError(ModelFileError):
+    """A loaded model names a file it may not open, so :func:`sktransfer.io.load` refuses it.
+
+    Attributes
+    ----------
+    estimator, parameter : str
+        The estimator class and its parameter that name the file.
+    value : str
+        The file, folder, URL or downloadable name.
+    """
+
+    def __init__(self, file: str, estimator: str, parameter: str, value, reason: str):
+        self.estimator, self.parameter, self.value = estimator, parameter, str(value)
+        if reason == "pickle":
+            why = (
+                "is in a gensim pickle format, which runs code when loaded; pass "
+                "trusted=True to sktransfer.io.load only if you trust the model file's author"
+            )
+        else:
+            why = (
+                "the caller did not list; the model was not loaded. If you trust it, pass "
+                f"files=[{self.value!r}] to sktransfer.io.load"
+            )
+        super().__init__(f"{file}: {estimator}.{parameter} names {self.value!r}, which {why}.")
 
 
 class OutOfVocabularyError(SktransferError, ValueError):
