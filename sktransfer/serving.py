@@ -8,10 +8,15 @@ or on a trusted network (``sktransfer serve`` listens on 127.0.0.1 unless told o
   and answers ``{"predictions": [{"file": ..., "class": ..., "probabilities": {...}}]}``
   (``"prediction"`` for a regressor).
 - Uploads are only ever decoded as images: a client cannot make the server read a path.
-- Limits: a body over ``max_bytes`` is refused with 413 before it is read, an image over
-  ``max_pixels`` with 413 before it is decoded; a non-image gets 415, a broken image 400,
-  each with a JSON ``{"error": ...}`` that names the upload; a client that stalls is cut
-  off after ``timeout`` seconds. Predictions run one request at a time.
+- Every request is bounded before work is done on it: a body over ``max_bytes`` is refused
+  with 413 before it is read; a multipart body with more than ``max_parts`` parts, a part
+  header over 8 KiB or a nested multipart part is refused before it is parsed; an image in a
+  format outside :data:`ACCEPTED_FORMATS` gets 415 and one over ``max_pixels`` 413, both
+  from its header, before any decoding; a broken image gets 400. A client has ``timeout``
+  seconds to send its *whole* request (408 after that, however it trickles), and at most
+  ``max_connections`` are handled at once: one more gets 503 at once. Every answer,
+  errors included, is JSON (``{"error": ...}``, naming the upload). Predictions run one
+  request at a time.
 """
 
 from __future__ import annotations
@@ -21,17 +26,36 @@ import email.policy
 import io
 import json
 import logging
+import re
+import socket
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ._input_kind import input_kind
 from .exceptions import ImageLoadError
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "make_server"]
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_PARTS",
+    "DEFAULT_MAX_PIXELS",
+    "make_server",
+]
 
 DEFAULT_MAX_BYTES = 16 * 2**20
 DEFAULT_MAX_PIXELS = 40_000_000  # 8000 x 5000
+DEFAULT_MAX_PARTS = 16
+DEFAULT_MAX_CONNECTIONS = 8
+#: The image formats the server decodes. In each, the header states the size that decoding
+#: allocates, so ``max_pixels`` is checked before any pixel is decoded. Containers such as
+#: ICO and ICNS decode while they are opened, and are refused.
+ACCEPTED_FORMATS = ("BMP", "GIF", "JPEG", "PNG", "TIFF", "WEBP")  # JPEG includes MPO
+_MAX_PART_HEADER = 8 * 2**10
+_MAX_CONTENT_TYPE = 1024
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +75,8 @@ def make_server(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_parts: int = DEFAULT_MAX_PARTS,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
     timeout: float = 30.0,
 ) -> ThreadingHTTPServer:
     """An HTTP server (not yet serving) for ``model``; call ``serve_forever()`` on it.
@@ -58,31 +84,110 @@ def make_server(
     Parameters
     ----------
     model : fitted estimator
-        Takes a list of encoded images (``bytes``): a pipeline that starts with
-        :class:`~sktransfer.PretrainedImageFeaturizer`, or a fine-tuned estimator.
+        Takes images: a pipeline that starts with
+        :class:`~sktransfer.PretrainedImageFeaturizer`, or a fine-tuned image estimator
+        (or a search over either). Any other model raises a ValueError here.
     host, port : str, int
         Where to listen; port 0 picks a free port (see ``server.server_address``).
     max_bytes : int
         Largest request body accepted.
     max_pixels : int
         Largest image (width x height) accepted, checked from its header.
+    max_parts : int
+        Most files in one multipart request.
+    max_connections : int
+        Requests handled at once; one more is answered 503 without being read.
     timeout : float
-        Seconds a client may take to send its request.
+        Seconds a client may take to send its whole request.
     """
+    kind = input_kind(model)
+    if kind != "images":
+        raise ValueError(
+            f"The server predicts from images; this {type(model).__name__} takes "
+            f"{kind or 'neither images nor texts'}. Serve a model that starts with "
+            "PretrainedImageFeaturizer or a fine-tuned image estimator."
+        )
     handler = type("Handler", (_Handler,), {"timeout": timeout})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = _Server((host, port), handler)
     server.model = model
     server.max_bytes = max_bytes
     server.max_pixels = max_pixels
+    server.max_parts = max_parts
+    server.slots = threading.BoundedSemaphore(max_connections)
     server.predict_lock = threading.Lock()
     return server
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading server with a bounded number of requests in flight."""
+
+    daemon_threads = True
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        body = json.dumps({"error": "the server is busy; retry shortly"}).encode()
+        head = (
+            "HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Retry-After: 1\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            request.settimeout(1.0)
+            request.sendall(head.encode() + body)
+            request.setblocking(False)
+            while request.recv(65536):  # drain what arrived, so closing sends no reset
+                pass
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):  # the client went away
+            logger.info("%s disconnected: %s", client_address[0], error)
+        else:
+            logger.exception("error while serving %s", client_address[0])
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "sktransfer"
+    error_content_type = "application/json"
+
+    def setup(self) -> None:
+        super().setup()
+        self.expired = False
+        self.deadline = threading.Timer(self.timeout, self._expire)
+        self.deadline.daemon = True
+        self.deadline.start()
+
+    def finish(self) -> None:
+        self.deadline.cancel()
+        super().finish()
+
+    def _expire(self) -> None:
+        """The whole-request deadline: end the request however slowly it trickles in."""
+        self.expired = True
+        try:
+            self.connection.shutdown(socket.SHUT_RD)  # a blocked read returns at once
+        except OSError:
+            pass
 
     def do_GET(self) -> None:
+        self.deadline.cancel()
         if self.path != "/health":
             self._send_error(RequestError(HTTPStatus.NOT_FOUND, "GET /health or POST /predict"))
             return
@@ -101,27 +206,42 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self.path != "/predict":
                 raise RequestError(HTTPStatus.NOT_FOUND, "GET /health or POST /predict")
-            uploads = self._uploads(self._body())
-            for name, data in uploads:
-                self._check_image(name, data)
+            body = self._body()
+            self.deadline.cancel()  # the request is in: the deadline covers receiving it
+            images = [(name, self._open_image(name, data)) for name, data in self._uploads(body)]
             with self.server.predict_lock:
-                predictions = _predict(self.server.model, uploads)
+                predictions = _predict(self.server.model, images)
             self._send(HTTPStatus.OK, {"predictions": predictions})
         except RequestError as error:
             self._send_error(error)
         except ImageLoadError as error:  # the header was fine, the pixels are not
             self._send_error(RequestError(HTTPStatus.BAD_REQUEST, str(error)))
+        except (ConnectionError, TimeoutError):
+            raise  # the client went away: handle_error logs it in one line
         except Exception as error:  # the server outlives any model failure
             logger.exception("prediction failed")
             message = f"prediction failed: {type(error).__name__}"
             self._send_error(RequestError(HTTPStatus.INTERNAL_SERVER_ERROR, message))
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        """http.server's own errors (bad request line, unknown method), as JSON too."""
+        if self.expired:
+            code, message = HTTPStatus.REQUEST_TIMEOUT, self._late()
+        status = HTTPStatus(code)
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # unparsed request line: answer with a status line
+            self.request_version = "HTTP/1.0"
+        self._send_error(RequestError(status, message or status.phrase))
+
+    def _late(self) -> str:
+        return f"the request did not arrive in {self.timeout:g} s"
+
     def _body(self) -> bytes:
         length = self.headers.get("Content-Length")
         if length is None:
             raise RequestError(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length header")
-        if not length.isdigit():
-            raise RequestError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length!r}")
+        if not re.fullmatch(r"[0-9]{1,18}", length.strip()):
+            raise RequestError(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length[:40]!r}")
         size = int(length)
         if size > self.server.max_bytes:
             self.close_connection = True
@@ -131,11 +251,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         try:
             body = self.rfile.read(size)
-        except TimeoutError as error:
+        except (TimeoutError, OSError) as error:
             self.close_connection = True
-            raise RequestError(
-                HTTPStatus.REQUEST_TIMEOUT, f"the request body did not arrive in {self.timeout} s"
-            ) from error
+            raise RequestError(HTTPStatus.REQUEST_TIMEOUT, self._late()) from error
+        if self.expired:
+            self.close_connection = True
+            raise RequestError(HTTPStatus.REQUEST_TIMEOUT, self._late())
         if len(body) < size:
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body ended early")
         if not body:
@@ -144,8 +265,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _uploads(self, body: bytes) -> list[tuple[str, bytes]]:
         content_type = self.headers.get("Content-Type", "")
-        if not content_type.startswith("multipart/form-data"):
+        if not content_type.lower().startswith("multipart/form-data"):
             return [("body", body)]
+        if len(content_type) > _MAX_CONTENT_TYPE:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "the Content-Type header is too long")
+        boundary = self.headers.get_boundary()
+        if not boundary:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "the multipart request has no boundary")
+        self._check_parts(body, boundary.encode("latin-1"))
         header = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + body)
         uploads = [
@@ -159,35 +286,66 @@ class _Handler(BaseHTTPRequestHandler):
             raise RequestError(HTTPStatus.BAD_REQUEST, "the multipart request has no file")
         return uploads
 
-    def _check_image(self, name: str, data: bytes) -> None:
+    def _check_parts(self, body: bytes, boundary: bytes) -> None:
+        """Bound the parser's work before it runs: parts, header sizes, no nesting."""
+        parts = body.split(b"--" + boundary)[1:-1]
+        if len(parts) > self.server.max_parts:
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the request has {len(parts)} parts; the limit is {self.server.max_parts}",
+            )
+        for k, part in enumerate(parts):
+            end = part.find(b"\r\n\r\n")
+            if end > _MAX_PART_HEADER or (end < 0 and len(part) > _MAX_PART_HEADER):
+                raise RequestError(
+                    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    f"the header of part {k} is over {_MAX_PART_HEADER} bytes",
+                )
+            if re.search(rb"(?im)^content-type:[ \t]*multipart/", part[: max(end, 0)]):
+                raise RequestError(
+                    HTTPStatus.BAD_REQUEST, f"part {k} is a nested multipart; send files only"
+                )
+
+    def _open_image(self, name: str, data: bytes):
+        """The upload opened from its header, in an accepted format, within the pixel limit."""
         from PIL import Image, UnidentifiedImageError
 
         try:
-            with Image.open(io.BytesIO(data)) as image:  # reads the header only
-                width, height = image.size
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)  # header only
+        except Image.DecompressionBombError as error:
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"upload {name!r} is too large: {error}"
+            ) from error
         except UnidentifiedImageError as error:
             raise RequestError(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-                f"upload {name!r} ({len(data)} bytes) is not an image in a format Pillow reads",
+                f"upload {name!r} ({len(data)} bytes) is not an image in an accepted format "
+                f"({', '.join(ACCEPTED_FORMATS)})",
             ) from error
-        except (OSError, ValueError) as error:  # a recognised format with a broken header
+        except Exception as error:  # a recognised format with a broken header
             raise RequestError(
                 HTTPStatus.BAD_REQUEST, f"upload {name!r} has a broken image header: {error}"
             ) from error
+        width, height = image.size
         if width * height > self.server.max_pixels:
             raise RequestError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"upload {name!r} is {width}x{height} pixels; the limit is "
                 f"{self.server.max_pixels}",
             )
+        return image
 
     def _send(self, status: HTTPStatus, payload: dict) -> None:
         body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (ConnectionError, TimeoutError) as error:  # the client left before the answer
+            logger.info("%s disconnected before the answer: %s", self.address_string(), error)
+            self.close_connection = True
 
     def _send_error(self, error: RequestError) -> None:
         self._send(error.status, {"error": str(error)})
@@ -196,8 +354,10 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
 
-def _predict(model: Any, uploads: list[tuple[str, bytes]]) -> list[dict]:
-    images = [data for _, data in uploads]
+def _predict(model: Any, uploads: list[tuple[str, Any]]) -> list[dict]:
+    # The images as the server opened them (accepted format, size checked): the model
+    # decodes these objects, never the raw bytes again.
+    images = [image for _, image in uploads]
     if not hasattr(model, "predict_proba"):
         return [
             {"file": name, "prediction": float(value)}

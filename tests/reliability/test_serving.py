@@ -1,13 +1,18 @@
 """The HTTP server, driven by real clients on 127.0.0.1 (bounded requests, timeouts)."""
 
+import contextlib
 import io
 import json
+import logging
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
+import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +20,7 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from sktransfer import PretrainedImageFeaturizer
+from sktransfer import PretrainedImageFeaturizer, Word2VecEmbedder
 from sktransfer import io as skio
 from sktransfer.serving import make_server
 
@@ -45,15 +50,24 @@ def model(photos):
     ).fit(images, names)
 
 
-@pytest.fixture(scope="module")
-def server(model):
-    server = make_server(model, port=0, max_bytes=200_000, max_pixels=250_000, timeout=5)
+@contextlib.contextmanager
+def _serving(model, **limits):
+    """The URL of a server for ``model`` running in a thread, shut down on exit."""
+    server = make_server(model, port=0, **limits)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(TIMEOUT)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    with _serving(model, max_bytes=200_000, max_pixels=250_000, timeout=5) as url:
+        yield url
 
 
 def _request(url, data=None, headers=None):
@@ -172,3 +186,134 @@ def test_sktransfer_serve_answers_over_http(model, photos, tmp_path):
     finally:
         process.terminate()
         process.wait(TIMEOUT)
+
+
+# -- bounded work per request ---------------------------------------------------------------
+
+
+@pytest.fixture
+def strict_server(model):
+    limits = {"max_pixels": 250_000, "max_parts": 3, "max_connections": 2, "timeout": 2}
+    with _serving(model, **limits) as url:
+        yield url
+
+
+def _png_header(width, height) -> bytes:
+    """A PNG that declares ``width`` x ``height`` pixels (and holds almost none)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 16)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _ico_holding(png: bytes) -> bytes:
+    """An ICO whose directory says 256x256 and whose image is the given PNG."""
+    entry = struct.pack("<BBBBHHII", 0, 0, 0, 0, 1, 32, len(png), 22)
+    return struct.pack("<HHH", 0, 1, 1) + entry + png
+
+
+def test_part_counts_header_sizes_and_nesting_are_refused_before_parsing(strict_server, photos):
+    _, _, face, _ = photos
+    body, headers = _multipart([(f"{i}.png", face) for i in range(300)])
+    status, answer = _request(strict_server + "/predict", body, headers)
+    assert status == 413 and "300 parts; the limit is 3" in answer["error"]
+    params = "".join(f'; p{i}="{"x" * 20}"' for i in range(1000))  # a 27 KiB part header
+    body = (
+        b"--b\r\nContent-Disposition: form-data; name=file"
+        + params.encode()
+        + b"\r\n\r\n"
+        + face
+        + b"\r\n--b--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    assert _request(strict_server + "/predict", body, headers)[0] == 431
+    inner = b"--c\r\n\r\nx\r\n--c--\r\n"
+    nested = b"--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n" + inner + b"--b--\r\n"
+    status, answer = _request(strict_server + "/predict", nested, headers)
+    assert status == 400 and "nested multipart" in answer["error"]
+
+
+def test_every_image_error_is_a_json_4xx_decided_from_the_header(strict_server):
+    huge = _png_header(30_000, 30_000)  # over Pillow's decompression-bomb limit
+    status, answer = _request(strict_server + "/predict", huge)
+    assert status == 413 and "too large" in answer["error"]
+    big = _png_header(1000, 1000)  # over this server's 250,000 pixels
+    assert _request(strict_server + "/predict", big)[0] == 413
+    buffer = io.BytesIO()
+    Image.new("L", (3000, 3000)).save(buffer, format="PNG")
+    ico = _ico_holding(buffer.getvalue())  # 27 KiB that decodes to 9 megapixels
+    status, answer = _request(strict_server + "/predict", ico)
+    assert status == 415 and "accepted format" in answer["error"]
+
+
+def test_bad_request_lines_methods_and_lengths_get_json(strict_server):
+    for request, code in [
+        (b"PUT /predict HTTP/1.1\r\nHost: x\r\n\r\n", b"501"),
+        (b"DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", b"501"),
+        (b"NOT A REQUEST\r\n\r\n", b"400"),
+        ("POST /predict HTTP/1.1\r\nContent-Length: ²\r\n\r\n".encode(), b"400"),
+        (b"POST /predict HTTP/1.1\r\nContent-Length: -5\r\n\r\n", b"400"),
+    ]:
+        answer = _raw(strict_server, request)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.split()[1] == code, answer
+        assert b"application/json" in head and "error" in json.loads(body)
+
+
+@pytest.mark.timeout(60)
+def test_the_timeout_bounds_the_whole_request_however_it_trickles(strict_server):
+    host, port = strict_server.removeprefix("http://").split(":")
+    request = b"POST /predict HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + b"x" * 100
+    start = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as slow:
+        try:
+            for byte in request:  # one byte every 0.3 s: each read is quick, the whole is not
+                slow.sendall(bytes([byte]))
+                time.sleep(0.3)
+        except OSError:
+            pass  # the server closed the reading side
+        answer = _read_all(slow)
+    assert time.monotonic() - start < 10  # 2 s allowed; sending it all would take 45 s
+    assert answer.startswith(b"HTTP/1.0 408") and b"did not arrive in 2 s" in answer
+
+
+@pytest.mark.timeout(60)
+def test_connections_beyond_the_limit_get_503_at_once(strict_server):
+    host, port = strict_server.removeprefix("http://").split(":")
+    stalled = [socket.create_connection((host, int(port)), timeout=TIMEOUT) for _ in range(2)]
+    try:
+        for connection in stalled:
+            connection.sendall(b"POST /predict HTTP/1.1\r\nContent-Length: 100\r\n\r\n")
+        time.sleep(0.3)  # both are being handled (waiting for their bodies)
+        answer = _raw(strict_server, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.0 503") and b"busy" in answer
+    finally:
+        for connection in stalled:
+            connection.close()
+    time.sleep(2.5)  # the stalled ones time out and free their places
+    assert _request(strict_server + "/health")[0] == 200
+
+
+def test_a_client_that_leaves_is_logged_in_one_line(strict_server, photos, caplog):
+    _, _, face, _ = photos
+    host, port = strict_server.removeprefix("http://").split(":")
+    with caplog.at_level(logging.INFO, logger="sktransfer.serving"):
+        for _ in range(5):
+            with socket.create_connection((host, int(port)), timeout=TIMEOUT) as leaving:
+                leaving.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                leaving.sendall(b"POST /predict HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(face))
+                leaving.sendall(face[:100])
+        time.sleep(2.5)
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_a_model_that_does_not_take_images_is_not_served():
+    texts = make_pipeline(Word2VecEmbedder(progress=False), LogisticRegression())
+    texts.fit(["free prize", "see you", "win cash", "lunch"], [1, 0, 1, 0])
+    with pytest.raises(ValueError, match="takes texts"):
+        make_server(texts, port=0)

@@ -1,0 +1,34 @@
+"""What a fitted model takes as input: images, texts, or something else."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+__all__ = ["input_kind"]
+
+
+def input_kind(model: Any) -> Literal["images", "texts"] | None:
+    """``"images"`` or ``"texts"`` when the model starts with an sktransfer image or text
+    estimator (directly, as a pipeline's first step, or as a search's best estimator);
+    None when it starts with anything else (a table, raw pixels), which the command line and
+    the server cannot feed.
+    """
+    from .finetune import FineTunedImageEstimator, FineTunedTextClassifier
+    from .image import PretrainedImageFeaturizer
+    from .text import Word2VecEmbedder
+
+    while True:
+        if hasattr(model, "best_estimator_"):
+            model = model.best_estimator_
+        elif hasattr(model, "steps"):
+            steps = [step for _, step in model.steps if step not in (None, "passthrough")]
+            if not steps:
+                return None
+            model = steps[0]
+        else:
+            break
+    if isinstance(model, (PretrainedImageFeaturizer, FineTunedImageEstimator)):
+        return "images"
+    if isinstance(model, (Word2VecEmbedder, FineTunedTextClassifier)):
+        return "texts"
+    return None
