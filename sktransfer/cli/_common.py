@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["UsageError", "add_backbone_options", "cross_validate_predictions", "feature_cache"]
+__all__ = [
+    "UsageError",
+    "add_backbone_options",
+    "bounded",
+    "check_output",
+    "count",
+    "cross_validate_predictions",
+    "feature_cache",
+    "load_image_model",
+    "port",
+    "positive",
+    "seconds",
+]
 
 # sktransfer.backbones.DEFAULT_BACKBONE, spelled out so that `sktransfer --help` needs no torch
 DEFAULT_BACKBONE = "efficientnet_lite0"
@@ -20,10 +34,79 @@ class UsageError(Exception):
     """Bad command-line input: printed without a traceback, exit status 2."""
 
 
+def bounded(kind: type, low: float, high: float | None = None, what: str = "") -> Any:
+    """An argparse type: a ``kind`` number in [low, high], or a usage error saying so."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is not {what}")
+        return value
+
+    return parse
+
+
+positive = bounded(int, 1, what="a whole number of at least 1")
+count = bounded(int, 0, what="a whole number of at least 0")
+port = bounded(int, 0, 65535, what="a port number from 0 to 65535")
+seconds = bounded(float, 1e-3, what="a positive number of seconds")
+
+
+def check_output(output: str, inputs: Iterable[str | os.PathLike] = ()) -> None:
+    """Refuse an output path that is an input, or where nothing can be written, before work.
+
+    The check writes and removes a temporary file beside ``output``: permissions, a
+    read-only file system and a missing folder all show up now, not after training.
+    """
+    from .._files import same_path
+
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"-o {output}: is a folder; name a file.")
+    for item in inputs:
+        if same_path(target, item):
+            raise UsageError(
+                f"-o {output}: is one of the inputs ({os.fspath(item)}); it would be overwritten."
+            )
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"-o {output}: the folder {str(folder)!r} does not exist.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".sktransfer-check-"):
+            pass
+    except OSError as error:
+        raise UsageError(
+            f"-o {output}: cannot write in {str(folder)!r} ({error.strerror})."
+        ) from None
+
+
+def load_image_model(path: str) -> Any:
+    """A saved model that takes images, or a usage error that says what is wrong."""
+    from .. import io
+    from .._input_kind import input_kind
+
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such model file.")
+    if Path(path).is_dir():
+        raise UsageError(f"{path}: is a folder, not a model file.")
+    model = io.load(path)
+    kind = input_kind(model)
+    if kind != "images":
+        raise UsageError(
+            f"{path}: this {type(model).__name__} takes {kind or 'neither images nor texts'}, "
+            "not images; use a model trained with `sktransfer train` or one that starts with "
+            "PretrainedImageFeaturizer or a fine-tuned image estimator."
+        )
+    return model
+
+
 def add_backbone_options(parser: argparse.ArgumentParser) -> None:
     """``--backbone``, ``--batch-size``, ``--device`` and ``--cache``."""
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help="backbone name")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+    parser.add_argument("--batch-size", type=positive, default=32, help="images per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--cache", default=None, help="feature cache folder, kept for later runs")
 

@@ -6,7 +6,16 @@ import argparse
 import sys
 import time
 
-from ._common import DEFAULT_BACKBONE, cross_validate_predictions, feature_cache
+from ._common import (
+    DEFAULT_BACKBONE,
+    bounded,
+    count,
+    cross_validate_predictions,
+    feature_cache,
+    positive,
+)
+
+folds = bounded(int, 2, 100, what="a number of folds from 2 to 100 (each class has 100 photos)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,9 +126,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "offline; prints a table and writes a plot.",
     )
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help="backbone name")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    parser.add_argument("--unfreeze", type=int, default=2, help="layer groups fine-tuned")
-    parser.add_argument("--epochs", type=int, default=10, help="fine-tuning epochs")
+    parser.add_argument("--folds", type=folds, default=5, help="cross-validation folds (2-100)")
+    parser.add_argument("--unfreeze", type=count, default=2, help="layer groups fine-tuned")
+    parser.add_argument("--epochs", type=positive, default=10, help="fine-tuning epochs")
     parser.add_argument("--cache", default=None, help="feature cache folder, kept for later runs")
     parser.add_argument("--plot", default="sktransfer-demo.png", help="PNG to write ('' for none)")
     parser.set_defaults(run=run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._common import UsageError, add_backbone_options
+from ._common import UsageError, add_backbone_options, check_output
 
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     frame = _read_images(args.input, args.column)
     if frame.empty:
         raise UsageError(f"{args.input}: no images found.")
+    images = [p for p in frame[args.column] if isinstance(p, str)]
+    check_output(args.output, [args.input, *images])
     start = time.perf_counter()
     featurizer = PretrainedImageFeaturizer(
         args.backbone,

@@ -6,13 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import UsageError
+from ._common import UsageError, check_output, load_image_model
 
 
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .. import io
     from ..datasets import _list_images
 
     paths: list[str] = []
@@ -25,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{item}: no such file or folder.")
     if not paths:
         raise UsageError("no images found in " + ", ".join(args.files))
-    model = io.load(args.model)
+    if args.output:
+        check_output(args.output, [args.model, *paths])
+    model = load_image_model(args.model)
     table = pd.DataFrame({"path": paths})
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(paths)

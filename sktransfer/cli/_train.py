@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._common import UsageError, add_backbone_options, cross_validate_predictions, feature_cache
+from ._common import (
+    UsageError,
+    add_backbone_options,
+    check_output,
+    count,
+    cross_validate_predictions,
+    feature_cache,
+    positive,
+)
 
 HELD_OUT_SPLITS = {"test"}
 
@@ -28,8 +36,14 @@ def run(args: argparse.Namespace) -> int:
     if "split" in frame:
         held_out = frame["split"].isin(HELD_OUT_SPLITS).to_numpy()
     paths, labels = np.array(frame["path"], dtype=object), frame["label"].to_numpy()
+    check_output(args.output, paths)
     X, y = paths[~held_out].tolist(), labels[~held_out]
     classes, counts = np.unique(y, return_counts=True)
+    if args.folds == 1 or args.folds > counts.min():
+        raise UsageError(
+            f"--folds {args.folds}: use 0 (no cross-validation) or 2 to {counts.min()} (the "
+            "images in the smallest class)."
+        )
     summary = ", ".join(f"{name} {n}" for name, n in zip(classes, counts, strict=True))
     print(f"{len(X)} training images in {len(classes)} classes ({summary})")
     with feature_cache(args.cache) as cache:
@@ -53,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
             test = paths[held_out].tolist()
             accuracy = model.score(test, labels[held_out])
             print(f"held-out 'test' split: accuracy {accuracy:.3f} on {len(test)} images")
-    if args.cache is None:
-        _forget_cache(model)  # the temporary folder is gone
+    _forget_cache(model)  # a cache folder is this machine's: the saved model names none
     io.save(model, args.output)
     print(f"saved {args.output}")
     return 0
@@ -83,7 +96,10 @@ def _model(args: argparse.Namespace, cache: str):
 
 
 def _forget_cache(model) -> None:
-    """Point the saved model at no cache folder (features are still computed the same)."""
+    """Point the saved model at no cache folder (features are computed the same).
+
+    ``sktransfer.io.load`` would drop a cache folder that its caller did not list anyway.
+    """
     for estimator in [model, *getattr(model, "named_steps", {}).values()]:
         if "cache" in estimator.get_params(deep=False):
             estimator.set_params(cache=None)
@@ -108,9 +124,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="probe: pretrained features + LogisticRegression; finetune: train the top "
         "layer groups of the backbone with a new head",
     )
-    parser.add_argument("--unfreeze", type=int, default=None, help="finetune: groups trained (2)")
-    parser.add_argument("--epochs", type=int, default=None, help="finetune: epochs (10)")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds; 0 skips it")
+    parser.add_argument("--unfreeze", type=count, default=None, help="finetune: groups trained (2)")
+    parser.add_argument("--epochs", type=positive, default=None, help="finetune: epochs (10)")
+    parser.add_argument("--folds", type=count, default=5, help="cross-validation folds; 0 skips it")
     parser.add_argument("--random-state", type=int, default=0, help="seed of folds and training")
     add_backbone_options(parser)
     parser.set_defaults(run=run)
