@@ -158,15 +158,13 @@ def _read(name: str, max_size: int) -> bytes:
             data = stream.read()
     except (IsADirectoryError, ValueError) as error:
         raise ModelFileError(f"Cannot load a model from {name}: {error}.") from error
-    if not zipfile.is_zipfile(BytesIO(data)):
-        raise ModelFileError(
-            f"{name} is not a skops file (a zip archive); sktransfer does not load "
-            "pickles, which can run arbitrary code."
-        )
     try:
         members = zipfile.ZipFile(BytesIO(data)).infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise ModelFileError(f"{name} is a damaged zip archive ({error}).") from error
+        raise ModelFileError(
+            f"{name} is not a skops file (a zip archive); sktransfer does not load "
+            "pickles, which can run arbitrary code."
+        ) from error
     total = sum(member.file_size for member in members)
     if len(members) > _MAX_MEMBERS or total > max_size:
         raise ModelFileError(
@@ -188,10 +186,10 @@ def _read(name: str, max_size: int) -> bytes:
 
 
 def _check_references(model: Any, name: str, files: Iterable, trust_all: bool) -> None:
+    if trust_all:
+        return
     listed = [os.fspath(f) for f in files]
     for owner, parameter, value, pickled in _references(model):
-        if trust_all:
-            continue
         allowed = any(_same_reference(value, entry) for entry in listed)
         if parameter == "cache" and not allowed:
             owner.cache = None  # features are a pure function of the input: same predictions

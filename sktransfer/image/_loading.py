@@ -102,7 +102,7 @@ def content_digest(sample: Any) -> bytes:
         h.update(b"bytes:")
         h.update(sample)
     elif isinstance(sample, Image.Image):
-        image = _private_copy(sample)
+        image = _readable(sample)
         h.update(f"pil:{image.mode}:{image.size}:".encode())
         h.update(image.tobytes())
     elif isinstance(sample, np.ndarray):
@@ -135,7 +135,7 @@ def open_rgb(sample: Any, min_size: int | None = None) -> Image.Image:
     if isinstance(sample, (bytes, bytearray, memoryview)):
         image = Image.open(io.BytesIO(sample))
     elif isinstance(sample, Image.Image):
-        image = _private_copy(sample)  # draft() and load() must not touch the caller's object
+        image = _readable(sample)  # draft() and load() must not touch the caller's object
     else:
         raise TypeError(_type_message(sample))
     return _decode(image, min_size)
@@ -146,17 +146,19 @@ def open_rgb(sample: Any, min_size: int | None = None) -> Image.Image:
 _LAZY_PIL_LOCK = threading.Lock()
 
 
-def _private_copy(image: Image.Image) -> Image.Image:
-    """A loaded copy of a caller's PIL image; the caller's object stays as it was.
+def _readable(image: Image.Image) -> Image.Image:
+    """A caller's PIL image in a form that decoding here cannot change or race on.
 
-    A copy is decoded at full size: draft mode (reduced-scale JPEG decoding) applies only to
-    files and bytes, which sktransfer opens itself. ``copy`` keeps ``info``, so the EXIF
-    orientation travels with it.
+    A decoded image is returned as it is: draft() does nothing to it and every step below
+    returns a new image. A lazy one (not decoded yet) is copied, one at a time, so draft()
+    never shrinks the caller's object and two threads never read its file at once; the copy
+    is decoded at full size (draft mode applies only to files and bytes, which sktransfer
+    opens itself) and keeps ``info``, so the EXIF orientation travels with it.
     """
-    if getattr(image, "tile", None):  # not decoded yet: reads the caller's file
-        with _LAZY_PIL_LOCK:
-            return image.copy()
-    return image.copy()
+    if not getattr(image, "tile", None):
+        return image
+    with _LAZY_PIL_LOCK:
+        return image.copy()
 
 
 def _decode(image: Image.Image, min_size: int | None) -> Image.Image:
