@@ -1,7 +1,9 @@
-"""Real datasets for the examples, tests and benchmarks, read from a local folder or fetched,
-and :func:`load_image_folder` for the user's own class-per-folder image trees.
+"""Real datasets for the examples, tests and benchmarks, and :func:`load_image_folder` for the
+user's own class-per-folder image trees.
 
-Each ``fetch_*`` function looks in ``data_home`` (scikit-learn's data folder by default,
+The ``load_*`` functions read data installed with sktransfer (no network, no folder): the
+whole SMS Spam Collection and the first 2,000 digits of the MNIST test set. Each
+``fetch_*`` function looks in ``data_home`` (scikit-learn's data folder by default,
 ``~/scikit_learn_data`` or ``$SCIKIT_LEARN_DATA``), downloads the files there once when
 they are missing, and checks what it downloads. Offline, a folder that already holds the
 files works as is.
@@ -22,7 +24,13 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import get_data_home
 
-__all__ = ["fetch_mnist_test", "fetch_sms_spam", "load_image_folder"]
+__all__ = [
+    "fetch_mnist_test",
+    "fetch_sms_spam",
+    "load_image_folder",
+    "load_mnist_sample",
+    "load_sms_spam",
+]
 
 logger = logging.getLogger("sktransfer")
 
@@ -34,6 +42,59 @@ MNIST_MD5 = {
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
+
+
+_BUNDLED = Path(__file__).parent / "_data"
+
+
+def load_sms_spam() -> pd.DataFrame:
+    """The SMS Spam Collection, installed with sktransfer: 5,574 real messages, 747 spam.
+
+    Almeida & Gómez Hidalgo (2011), "Contributions to the study of SMS spam filtering",
+    UCI Machine Learning Repository, CC BY 4.0; the file ``SMSSpamCollection`` byte for
+    byte, gzipped. It holds 403 exact repeats of earlier messages and many templated near
+    copies: split it with :class:`~sktransfer.model_selection.LeakageSafeKFold`.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Columns ``label`` ("ham" or "spam") and ``text``, in the file's order.
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import load_sms_spam
+    >>> sms = load_sms_spam()
+    >>> sms.shape, sms["label"].value_counts().to_dict()
+    ((5574, 2), {'ham': 4827, 'spam': 747})
+    """
+    return _read_sms(_BUNDLED / "sms_spam.tsv.gz")
+
+
+def load_mnist_sample() -> tuple[np.ndarray, np.ndarray]:
+    """The first 2,000 digits of the MNIST test set, installed with sktransfer.
+
+    LeCun, Cortes & Burges, the MNIST database of handwritten digits, CC BY-SA 3.0: the
+    first 2,000 images and labels of ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``
+    (every class 175 to 234 times). :func:`fetch_mnist_test` gets all 10,000.
+
+    Returns
+    -------
+    images : ndarray of shape (2000, 28, 28), dtype uint8
+    labels : ndarray of shape (2000,), dtype uint8
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import load_mnist_sample
+    >>> images, labels = load_mnist_sample()
+    >>> images.shape, labels[:5].tolist()
+    ((2000, 28, 28), [7, 2, 1, 0, 4])
+    """
+    with np.load(_BUNDLED / "mnist_t10k_first2000.npz") as data:
+        return data["images"], data["labels"]
+
+
+def _read_sms(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", header=None, names=["label", "text"], quoting=3)
 
 
 def fetch_sms_spam(
@@ -63,7 +124,7 @@ def fetch_sms_spam(
             archive = zipfile.ZipFile(io.BytesIO(response.read()))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(archive.read("SMSSpamCollection"))
-    return pd.read_csv(path, sep="\t", header=None, names=["label", "text"], quoting=3)
+    return _read_sms(path)
 
 
 def fetch_mnist_test(
