@@ -17,7 +17,6 @@ Run: ``python examples/plot_finetuning.py`` (writes ``finetuning.png``).
 # %%
 import os
 import tempfile
-from pathlib import Path
 
 import matplotlib
 
@@ -28,12 +27,10 @@ import torch
 from sklearn.model_selection import GridSearchCV
 
 from sktransfer import FineTunedImageClassifier, LeakageSafeKFold
-from sktransfer.datasets import fetch_mnist_test
+from sktransfer.datasets import load_mnist_sample
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
-here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
-shared = here.parents[2] / "shared" / "data"
-digits, targets = fetch_mnist_test(shared if shared.is_dir() else None)
+digits, targets = load_mnist_sample()
 n = 60 if FAST else 300
 images, labels = digits[:n], targets[:n].astype(str)
 depths = [0, 1] if FAST else [0, 1, 2, 3] + (["all"] if torch.cuda.is_available() else [])

@@ -13,9 +13,8 @@ Run: ``python examples/plot_leakage.py`` (writes ``leakage.png``).
 """
 
 # %%
-# Data: the project's shared copy when present, else downloaded once.
+# Data: the SMS Spam Collection, installed with sktransfer (``load_sms_spam``).
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -28,13 +27,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 
-from sktransfer.datasets import fetch_sms_spam
+from sktransfer.datasets import load_sms_spam
 from sktransfer.model_selection import LeakageSafeKFold, cv_leakage_report, leakage_report
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
-here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
-shared = here.parents[2] / "shared" / "data"
-sms = fetch_sms_spam(shared if shared.is_dir() else None)
+sms = load_sms_spam()
 if FAST:
     sms = sms.iloc[:1500]
 texts, labels = sms["text"], sms["label"]

@@ -35,13 +35,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sktransfer import LeakageSafeKFold, PretrainedImageFeaturizer
-from sktransfer.datasets import fetch_mnist_test, load_image_folder
+from sktransfer.datasets import load_image_folder, load_mnist_sample
 from sktransfer.model_selection import leakage_safe_train_test_split
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
-here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
-shared = here.parents[2] / "shared" / "data"
-digits, targets = fetch_mnist_test(shared if shared.is_dir() else None)
+digits, targets = load_mnist_sample()
 n = 150 if FAST else 600
 
 # %%

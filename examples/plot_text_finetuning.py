@@ -13,10 +13,9 @@ Run: ``python examples/plot_text_finetuning.py`` (writes ``text_finetuning.png``
 """
 
 # %%
-# Data: the SMS Spam Collection (the project's shared copy when present, otherwise a
-# download into scikit-learn's data folder), split 80/20 without leaking duplicates.
+# Data: the SMS Spam Collection, installed with sktransfer (``load_sms_spam``), split 80/20
+# without leaking duplicates.
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -24,15 +23,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sktransfer.datasets import fetch_sms_spam
+from sktransfer.datasets import load_sms_spam
 from sktransfer.finetune import FineTunedTextClassifier
 from sktransfer.model_selection import leakage_safe_train_test_split
 from sktransfer.text import load_vectors
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
-here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
-shared = here.parents[2] / "shared" / "data"
-sms = fetch_sms_spam(shared if shared.is_dir() else None)
+sms = load_sms_spam()
 if FAST:
     sms = sms.sample(600, random_state=0)
 X_train, X_test, y_train, y_test = leakage_safe_train_test_split(

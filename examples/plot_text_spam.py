@@ -12,10 +12,8 @@ Run: ``python examples/plot_text_spam.py`` (writes ``text_spam.png``).
 """
 
 # %%
-# Data: the SMS Spam Collection. The project's shared copy is used when present; otherwise
-# it is downloaded once into scikit-learn's data folder.
+# Data: the SMS Spam Collection, installed with sktransfer (``load_sms_spam``).
 import os
-from pathlib import Path
 
 import matplotlib
 
@@ -29,12 +27,10 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, learning_c
 from sklearn.pipeline import make_pipeline, make_union
 
 from sktransfer import Word2VecEmbedder
-from sktransfer.datasets import fetch_sms_spam
+from sktransfer.datasets import load_sms_spam
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
-here = Path(__file__).resolve() if "__file__" in globals() else Path.cwd()
-shared = here.parents[2] / "shared" / "data"
-sms = fetch_sms_spam(shared if shared.is_dir() else None)
+sms = load_sms_spam()
 if FAST:
     sms = sms.sample(1000, random_state=0)
 texts, labels = sms["text"], sms["label"]

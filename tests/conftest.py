@@ -10,7 +10,6 @@ import torch
 from PIL import Image
 from skimage import data
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PHOTOS = ("chelsea", "coffee", "rocket", "astronaut", "immunohistochemistry", "hubble_deep_field")
 
 
@@ -90,17 +89,11 @@ def default_featurizer():
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The folder of real datasets beside the checkout (see its README)."""
-    return SHARED_DATA
-
-
-@pytest.fixture(scope="session")
 def sms():
-    """The SMS Spam Collection (5,574 real messages, 13% spam) from ../shared/data."""
-    from sktransfer.datasets import fetch_sms_spam
+    """The SMS Spam Collection (5,574 real messages, 13% spam), installed with sktransfer."""
+    from sktransfer.datasets import load_sms_spam
 
-    return fetch_sms_spam(SHARED_DATA, download_if_missing=False)
+    return load_sms_spam()
 
 
 @pytest.fixture(scope="session")
@@ -113,10 +106,10 @@ def glove():
 
 @pytest.fixture(scope="session")
 def mnist() -> tuple[np.ndarray, np.ndarray]:
-    """The MNIST test set from ../shared/data: 10,000 real 28x28 digits and their labels."""
-    from sktransfer.datasets import fetch_mnist_test
+    """The first 2,000 real 28x28 digits of the MNIST test set, installed with sktransfer."""
+    from sktransfer.datasets import load_mnist_sample
 
-    return fetch_mnist_test(SHARED_DATA, download_if_missing=False)
+    return load_mnist_sample()
 
 
 # Class-per-folder trees of real LFW photos, for the command line's verbs.

@@ -1,3 +1,5 @@
+import gzip
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +15,30 @@ def test_sms_spam_is_the_real_collection(sms):
     assert sms["text"][0].startswith("Go until jurong point")
 
 
-def test_mnist_test_set_is_the_real_one(mnist):
+def test_the_mnist_sample_is_the_start_of_the_real_test_set(mnist):
     images, labels = mnist
-    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
-    assert np.bincount(labels).tolist()[:3] == [980, 1135, 1032]
+    assert images.shape == (2000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels).tolist() == [175, 234, 219, 207, 217, 179, 178, 205, 192, 194]
     assert labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_fetch_reads_the_original_files_from_data_home(sms, mnist, tmp_path):
+    folder = tmp_path / "sms_spam"
+    folder.mkdir()
+    lines = [f"{label}\t{text}" for label, text in zip(sms["label"], sms["text"], strict=True)]
+    (folder / "SMSSpamCollection").write_text("\n".join(lines) + "\n")
+    assert fetch_sms_spam(tmp_path, download_if_missing=False).equals(sms)
+    images, labels = mnist  # written in MNIST's IDX format, headers included
+    folder = tmp_path / "mnist_t10k"
+    folder.mkdir()
+    header = struct.pack(">IIII", 2051, len(images), 28, 28)
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(header + images.tobytes())
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">II", 2049, len(labels)) + labels.tobytes())
+    read_images, read_labels = fetch_mnist_test(tmp_path, download_if_missing=False)
+    np.testing.assert_array_equal(read_images, images)
+    np.testing.assert_array_equal(read_labels, labels)
 
 
 @pytest.mark.parametrize("fetch", [fetch_sms_spam, fetch_mnist_test])

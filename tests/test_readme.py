@@ -23,3 +23,15 @@ def test_ci_installs_with_the_readme_test_command():
 def test_readme_python_blocks_run(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(_blocks("python")[index], f"README.md block {index}", "exec"), {})
+
+
+def test_ci_runs_in_a_fresh_clone_with_nothing_beside_it():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "mktemp -d" in ci and "git clone" in ci
+    # Built, not spelled out, so that this file does not find itself.
+    folder_name = "sha" + "red"
+    needles = (folder_name + "/data", f'"{folder_name}"')
+    for folder in ("tests", "examples"):
+        for file in (ROOT / folder).rglob("*.py"):
+            text = file.read_text()
+            assert not any(needle in text for needle in needles), file

@@ -18,16 +18,16 @@ TRAIN = textwrap.dedent(
     """
     import numpy as np
     from skimage.data import lfw_subset
-    from sktransfer.datasets import fetch_sms_spam
+    from sktransfer.datasets import load_sms_spam
     from sktransfer.finetune import (
         FineTunedImageClassifier, FineTunedImageRegressor, FineTunedTextClassifier
     )
 
-    def train(shared_data):
+    def train():
         faces = lfw_subset()
         index = np.r_[0:12, 100:112]
         X, y, X_new = faces[index], (index < 100).astype(int), faces[40:50]
-        sms = fetch_sms_spam(shared_data, download_if_missing=False)
+        sms = load_sms_spam()
         texts, labels = sms["text"].to_numpy()[:300], sms["label"].to_numpy()[:300]
         fast = dict(max_epochs=2, batch_size=8, random_state=0, progress=False)
         augmented = FineTunedImageClassifier(augment="default", mixup=0.2, **fast).fit(X, y)
@@ -42,19 +42,19 @@ TRAIN = textwrap.dedent(
 
     if __name__ == "__main__":
         import sys
-        np.save(sys.argv[2], train(sys.argv[1]))
+        np.save(sys.argv[1], train())
     """
 )
 
 
 @pytest.mark.slow
-def test_same_random_state_gives_identical_predictions_across_processes(tmp_path, shared_data):
+def test_same_random_state_gives_identical_predictions_across_processes(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(TRAIN)
     runs = []
     for i in range(2):
         output = tmp_path / f"run{i}.npy"
-        command = [sys.executable, str(script), str(shared_data), str(output)]
+        command = [sys.executable, str(script), str(output)]
         subprocess.run(command, check=True, timeout=300)
         runs.append(np.load(output))
     assert runs[0].shape == (10 * 2 + 10 + 50 * 2,) and np.isfinite(runs[0]).all()
