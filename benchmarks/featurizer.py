@@ -55,8 +55,8 @@ def run(
     device: str = "cpu",
 ) -> dict:
     from sktransfer import PretrainedImageFeaturizer
+    from sktransfer._inputs import open_rgb
     from sktransfer.backbones import load_backbone
-    from sktransfer.image import open_rgb, preprocess_transform
 
     def settings(**extra):
         return dict(batch_size=batch_size, progress=False, device=device, **extra)
@@ -69,7 +69,7 @@ def run(
         paths = write_jpegs(Path(tmp), n_images)
         featurizer = PretrainedImageFeaturizer(**settings()).fit(paths)
         extractor = featurizer._get_extractor()
-        transform = preprocess_transform(featurizer.preprocessing_)
+        transform = featurizer.preprocessing_.transform()
         tensors = torch.stack([transform(open_rgb(p)) for p in paths])  # decoded beforehand
         tensors = tensors.to(device).contiguous(memory_format=torch.channels_last)
 

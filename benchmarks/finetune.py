@@ -27,7 +27,7 @@ class _OnTheFly(torch.utils.data.Dataset):
         return len(self.images)
 
     def __getitem__(self, i):
-        from sktransfer.image import open_rgb
+        from sktransfer._inputs import open_rgb
 
         return self.transform(open_rgb(self.images[i])), self.targets[i]
 
@@ -38,12 +38,11 @@ def plain_skorch(unfreeze: int, max_epochs: int, seed: int = 0):
     from skorch.callbacks import Freezer
 
     from sktransfer.backbones import load_backbone
-    from sktransfer.image import preprocess_transform
 
     torch.manual_seed(seed)
     backbone = load_backbone()
     trainable = backbone.layer_groups[len(backbone.layer_groups) - unfreeze :]
-    transform = preprocess_transform(backbone.preprocessing)
+    transform = backbone.preprocessing.transform()
 
     def frozen(name: str) -> bool:
         return name.startswith("0.") and name.split(".")[1] not in trainable

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import open_regular_file
+from ._inputs import open_regular_file
 from .exceptions import SktransferWarning
 
 __all__ = ["FeatureCache", "fingerprint"]

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import get_data_home
 
+from ._inputs import image_endings, is_hidden
+
 __all__ = [
     "fetch_mnist_test",
     "fetch_sms_spam",
@@ -209,11 +211,11 @@ def load_image_folder(
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"{str(path)!r} is not a folder.")
-    endings = _image_endings(extensions)
+    endings = image_endings(extensions)
     skipped: set[str] = set()
 
     def is_image(file: str) -> bool:
-        if _is_hidden(Path(file), root):
+        if is_hidden(Path(file), root):
             return False
         if file.lower().endswith(endings):
             return True
@@ -272,36 +274,6 @@ def load_image_folder(
             min(skipped),
         )
     return frame
-
-
-def _image_endings(extensions: tuple[str, ...] | None) -> tuple[str, ...]:
-    from torchvision.datasets.folder import IMG_EXTENSIONS
-
-    return tuple(e.lower() for e in (extensions or IMG_EXTENSIONS))
-
-
-def _list_images(
-    folder: str | os.PathLike,
-    *,
-    extensions: tuple[str, ...] | None = None,
-    recursive: bool = False,
-):
-    """The image files in ``folder`` (by extension, hidden files and folders left out), sorted.
-
-    Only the files directly in it, or with ``recursive`` those in its subfolders too.
-    """
-    endings = _image_endings(extensions)
-    root = Path(folder)
-    return sorted(
-        str(f)
-        for f in (root.rglob("*") if recursive else root.iterdir())
-        if f.is_file() and f.name.lower().endswith(endings) and not _is_hidden(f, root)
-    )
-
-
-def _is_hidden(file: Path, root: Path) -> bool:
-    """Whether ``file`` or a folder between it and ``root`` is hidden (``.name``)."""
-    return any(part.startswith(".") for part in file.relative_to(root).parts)
 
 
 def _missing(path: Path, download_if_missing: bool) -> None:

@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._files import open_regular_file, same_path
+from ._inputs import open_regular_file, same_path
 from .exceptions import ModelFileError, SktransferWarning, UntrustedFileError, UntrustedTypesError
 
 __all__ = ["DEFAULT_MAX_SIZE", "TRUSTED_TYPES", "load", "save"]

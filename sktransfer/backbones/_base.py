@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
+import torch
+from PIL import Image
 from torch import nn
 
 __all__ = ["Backbone", "Preprocessing"]
@@ -35,6 +39,22 @@ class Preprocessing:
     interpolation: Interpolation
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+
+    def transform(self) -> Callable[[Image.Image], torch.Tensor]:
+        """The transform these settings describe: an RGB PIL image to a ``(3, S, S)`` tensor.
+
+        Equivalent to torchvision's ``Resize(resize_size) -> CenterCrop(input_size) ->
+        ToTensor -> Normalize``, in about half the work (see the transform's docstring).
+
+        Examples
+        --------
+        >>> from PIL import Image
+        >>> from sktransfer.backbones import Preprocessing
+        >>> settings = Preprocessing(224, 256, "bilinear", (0.5,) * 3, (0.5,) * 3)
+        >>> settings.transform()(Image.new("RGB", (640, 480))).shape
+        torch.Size([3, 224, 224])
+        """
+        return _Transform(self)
 
     def with_input_size(self, input_size: int) -> Preprocessing:
         """The same preprocessing for another crop size, keeping the crop percentage."""
@@ -111,3 +131,30 @@ class Backbone:
                 f"(valid: {-n}..{n - 1} or a name in {names})."
             )
         return int(layer) % n
+
+
+class _Transform:
+    """Resize the shorter side, center crop, normalise: one PIL image to a ``(3, S, S)`` tensor.
+
+    Equivalent to torchvision's ``Resize(resize_size) -> CenterCrop(input_size) -> ToTensor
+    -> Normalize``, but resamples only the crop box straight to the output size (PIL's
+    ``resize(box=...)``) and normalises the uint8 pixels in one in-place pass: about half
+    the work, which matters on CPUs where decoding competes with the forward pass.
+    """
+
+    def __init__(self, preprocessing: Preprocessing):
+        self.size = preprocessing.input_size
+        self.resize_size = preprocessing.resize_size
+        self.resample = getattr(Image.Resampling, preprocessing.interpolation.upper())
+        self.mean = torch.tensor(preprocessing.mean).view(3, 1, 1) * 255.0
+        self.std = torch.tensor(preprocessing.std).view(3, 1, 1) * 255.0
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        width, height = image.size
+        crop = self.size * min(width, height) / self.resize_size  # crop side in source pixels
+        left, top = (width - crop) / 2, (height - crop) / 2
+        box = (left, top, left + crop, top + crop)
+        # np.array (not asarray) yields one writable copy, which torch.from_numpy needs.
+        pixels = np.array(image.resize((self.size, self.size), self.resample, box=box))
+        tensor = torch.from_numpy(pixels).permute(2, 0, 1).float()
+        return tensor.sub_(self.mean).div_(self.std)

@@ -12,28 +12,13 @@ from ..exceptions import UnknownBackboneError
 from ._base import Backbone
 from ._timm import build_bundled_lite0, build_timm
 from ._torchvision import build_torchvision, torchvision_names
-from ._weights import load_state_dict_file, load_state_dict_from_url
+from ._weights import is_weights_path
 
-__all__ = ["DEFAULT_BACKBONE", "WeightsSpec", "is_weights_path", "list_backbones", "load_backbone"]
+__all__ = ["DEFAULT_BACKBONE", "WeightsSpec", "list_backbones", "load_backbone"]
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
 WeightsSpec = str | os.PathLike | None
-_Builder = Callable[[str, WeightsSpec, Callable], Backbone]
-
-
-def is_weights_path(weights: WeightsSpec) -> bool:
-    """Whether a weights spec names a file rather than a registry weights name."""
-    if isinstance(weights, os.PathLike):
-        return True
-    if not isinstance(weights, str):
-        return False
-    return os.sep in weights or weights.endswith((".pt", ".pth", ".bin", ".safetensors"))
-
-
-def _load_state(source: str | os.PathLike) -> dict:
-    if isinstance(source, str) and source.startswith(("http://", "https://")):
-        return load_state_dict_from_url(source)
-    return load_state_dict_file(source)
+_Builder = Callable[[str, WeightsSpec], Backbone]
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +82,7 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: WeightsSpec = "DEFAULT"
     if is_weights_path(weights):
         weights = str(Path(weights).expanduser())
     if name.startswith("timm:"):
-        return build_timm(name, weights, _load_state)
+        return build_timm(name, weights)
     builders = _builders()
     if name not in builders:
         close = get_close_matches(name, list(builders), n=3, cutoff=0.5)
@@ -106,25 +91,4 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: WeightsSpec = "DEFAULT"
             f"Unknown backbone {name!r}.{hint} See sktransfer.backbones.list_backbones(), "
             "or use 'timm:<name>' for any timm architecture."
         )
-    return builders[name](name, weights, _load_state)
-
-
-def _weights_key(weights: WeightsSpec) -> tuple:
-    if is_weights_path(weights):
-        path = Path(weights).expanduser().resolve()
-        stat = path.stat() if path.exists() else None
-        return (str(path), stat.st_size if stat else None, stat.st_mtime_ns if stat else None)
-    return (weights,)
-
-
-@lru_cache(maxsize=4)
-def _cached(name: str, key: tuple, weights: WeightsSpec) -> Backbone:
-    return load_backbone(name, weights)
-
-
-def load_backbone_cached(name: str, weights: WeightsSpec) -> Backbone:
-    """:func:`load_backbone` memoised per process (shared, read-only use: inference only).
-
-    A path is keyed by its size and modification time, so a rewritten file reloads.
-    """
-    return _cached(name, _weights_key(weights), weights)
+    return builders[name](name, weights)

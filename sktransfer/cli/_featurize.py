@@ -16,12 +16,13 @@ def _read_images(source: str, column: str):
 
     import pandas as pd
 
-    from ..datasets import _list_images, load_image_folder
+    from .._inputs import list_images
+    from ..datasets import load_image_folder
 
     path = Path(source)
     if path.is_dir():
         if not any(f.is_dir() and not f.name.startswith(".") for f in path.iterdir()):
-            return pd.DataFrame({column: _list_images(path)})  # a flat folder: no labels
+            return pd.DataFrame({column: list_images(path)})  # a flat folder: no labels
         try:
             return load_image_folder(path).rename(columns={"path": column})
         except (FileNotFoundError, ValueError) as error:  # a malformed class-folder tree

@@ -12,12 +12,12 @@ from ._common import UsageError, check_output, load_image_model
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..datasets import _list_images
+    from .._inputs import list_images
 
     paths: list[str] = []
     for item in args.files:
         if Path(item).is_dir():
-            paths += _list_images(item, recursive=True)
+            paths += list_images(item, recursive=True)
         elif Path(item).is_file():
             paths.append(item)
         else:

@@ -19,11 +19,11 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from .._device import resolve_device
+from .._inputs import as_sample_list, load_failure, open_rgb
+from .._shared_backbones import shared_backbone
 from ..backbones import DEFAULT_BACKBONE
-from ..backbones._registry import load_backbone_cached
 from ..exceptions import ImageLoadError
-from ..image._featurizer import PretrainedImageFeaturizer, preprocess_transform
-from ..image._loading import as_sample_list, load_failure, open_rgb
+from ..image import PretrainedImageFeaturizer
 from ._callbacks import BatchLRSchedule, GradualUnfreezing, StopEarly
 from ._interrupt import all_or_nothing
 from ._modules import FrozenBelow, TrainableTop, make_head
@@ -203,7 +203,7 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
         self._validate_params()
         samples = as_sample_list(X)
         targets = self._encode_targets(y, len(samples), refit=True, **kwargs)
-        backbone = load_backbone_cached(self.backbone, self.weights)
+        backbone = shared_backbone(self.backbone, self.weights)
         names = backbone.layer_groups
         n_trainable = len(names) if self.unfreeze == "all" else int(self.unfreeze)
         if n_trainable > len(names):
@@ -267,7 +267,7 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
             ).fit(samples)
             return ArrayDataset(self.featurizer_.transform(samples), targets)
         self.featurizer_ = None
-        preprocess = preprocess_transform(backbone.preprocessing)
+        preprocess = backbone.preprocessing.transform()
         augment = self.augment
         if augment == "default":
             augment = default_augmentation(backbone.preprocessing.resize_size)
@@ -279,8 +279,8 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
             targets = np.zeros(len(samples), dtype=np.int64)
         if self.featurizer_ is not None:
             return ArrayDataset(self.featurizer_.transform(samples), targets)
-        backbone = load_backbone_cached(self.backbone, self.weights)
-        return _Images(samples, targets, preprocess_transform(backbone.preprocessing))
+        backbone = shared_backbone(self.backbone, self.weights)
+        return _Images(samples, targets, backbone.preprocessing.transform())
 
     def _split(self, inputs, targets, seed, backbone):
         if self.early_stopping is None:
@@ -292,7 +292,7 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
             valid_set = _Images(
                 [inputs.samples[i] for i in valid],
                 inputs.targets[valid],
-                preprocess_transform(backbone.preprocessing),
+                backbone.preprocessing.transform(),
             )
             train_set = _Images(
                 [inputs.samples[i] for i in train], inputs.targets[train], inputs.transform
@@ -304,7 +304,7 @@ class FineTunedImageEstimator(NetStatePersistence, BaseEstimator):
         )
 
     def _rebuild_net(self, weights):
-        return self._make_net(load_backbone_cached(self.backbone, self.weights), 1, None)
+        return self._make_net(shared_backbone(self.backbone, self.weights), 1, None)
 
     def _make_net(self, backbone, n_samples: int, epochs: int | None):
         n_groups = len(backbone.layer_groups)

@@ -9,7 +9,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..image._loading import as_sample_list
+from .._inputs import as_sample_list
 from ._base import FineTunedImageEstimator
 from ._callbacks import TransferClassifierNet
 from ._labels import encode_labels

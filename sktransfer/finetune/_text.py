@@ -18,7 +18,7 @@ from skorch.helper import predefined_split
 from torch import nn
 
 from .._device import resolve_device
-from ..text._tokenize import as_text_list, tokenize_many
+from .._inputs import as_text_list, tokenize_many
 from ._callbacks import StopEarly, TransferClassifierNet
 from ._interrupt import all_or_nothing
 from ._labels import encode_labels

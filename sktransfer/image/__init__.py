@@ -1,6 +1,6 @@
-"""Image loading and the pretrained image featurizer.
+"""The pretrained image featurizer.
 
-Names load on first use: the loaders (``open_rgb``, ``as_sample_list``) do not import torch.
+Names load on first use: importing ``sktransfer.image`` does not import torch.
 """
 
 from __future__ import annotations
@@ -9,17 +9,11 @@ from typing import TYPE_CHECKING
 
 from .._lazy import attach
 
-_LAZY = {
-    "PretrainedImageFeaturizer": "._featurizer",
-    "preprocess_transform": "._featurizer",
-    "as_sample_list": "._loading",
-    "open_rgb": "._loading",
-}
+_LAZY = {"PretrainedImageFeaturizer": "._featurizer"}
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
-    from ._featurizer import PretrainedImageFeaturizer, preprocess_transform  # noqa: F401
-    from ._loading import as_sample_list, open_rgb  # noqa: F401
+    from ._featurizer import PretrainedImageFeaturizer  # noqa: F401
 
 __getattr__, __dir__ = attach(__name__, _LAZY)

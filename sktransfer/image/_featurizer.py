@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -28,11 +27,11 @@ from torch import nn
 
 from .._cache import FeatureCache, fingerprint, resolve_location
 from .._device import resolve_device
+from .._inputs import as_sample_list, content_digest, load_failure, n_workers, open_rgb
 from .._progress import progress_bar
+from .._shared_backbones import shared_backbone, weights_key
 from ..backbones import DEFAULT_BACKBONE
-from ..backbones._registry import _weights_key, load_backbone_cached
 from ..exceptions import ImageLoadError, SktransferWarning
-from ._loading import as_sample_list, content_digest, load_failure, open_rgb
 
 __all__ = ["PretrainedImageFeaturizer"]
 
@@ -57,38 +56,6 @@ class _Pool(nn.Module):
         if self.how == "max":
             return x.amax(dims)
         return torch.cat([x.mean(dims), x.amax(dims)], dim=1)
-
-
-class Preprocess:
-    """Resize the shorter side, center crop, normalise: one PIL image to a ``(3, S, S)`` tensor.
-
-    Equivalent to torchvision's ``Resize(resize_size) -> CenterCrop(input_size) -> ToTensor
-    -> Normalize``, but resamples only the crop box straight to the output size (PIL's
-    ``resize(box=...)``) and normalises the uint8 pixels in one in-place pass: about half
-    the work, which matters on CPUs where decoding competes with the forward pass.
-    """
-
-    def __init__(self, preprocessing: Any):
-        self.size = preprocessing.input_size
-        self.resize_size = preprocessing.resize_size
-        self.resample = getattr(Image.Resampling, preprocessing.interpolation.upper())
-        self.mean = torch.tensor(preprocessing.mean).view(3, 1, 1) * 255.0
-        self.std = torch.tensor(preprocessing.std).view(3, 1, 1) * 255.0
-
-    def __call__(self, image: Image.Image) -> torch.Tensor:
-        width, height = image.size
-        crop = self.size * min(width, height) / self.resize_size  # crop side in source pixels
-        left, top = (width - crop) / 2, (height - crop) / 2
-        box = (left, top, left + crop, top + crop)
-        # np.array (not asarray) yields one writable copy, which torch.from_numpy needs.
-        pixels = np.array(image.resize((self.size, self.size), self.resample, box=box))
-        tensor = torch.from_numpy(pixels).permute(2, 0, 1).float()
-        return tensor.sub_(self.mean).div_(self.std)
-
-
-def preprocess_transform(preprocessing: Any) -> Preprocess:
-    """The transform of a :class:`~sktransfer.backbones.Preprocessing`, PIL image to tensor."""
-    return Preprocess(preprocessing)
 
 
 class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -229,7 +196,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self : PretrainedImageFeaturizer
         """
         as_sample_list(X)
-        backbone = load_backbone_cached(self.backbone, self.weights)
+        backbone = shared_backbone(self.backbone, self.weights)
         if self.pooling == "token" and backbone.output != "tokens":
             raise ValueError(
                 f"pooling='token' needs a vision transformer; {self.backbone!r} outputs "
@@ -268,7 +235,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         extractor = self._get_extractor()
         features = np.full((len(samples), self.n_features_out_), np.nan, dtype=np.float32)
         failures: list[tuple[int, str, str]] = []
-        workers = self._n_workers()
+        workers = n_workers(self.n_jobs)
         store = self._feature_cache()
         todo, digests = list(range(len(samples))), {}
         if store is not None:
@@ -338,16 +305,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     def _get_extractor(self) -> nn.Module:
         if getattr(self, "_extractor", None) is None:
-            self._extractor = self._make_extractor(
-                load_backbone_cached(self.backbone, self.weights)
-            )
+            self._extractor = self._make_extractor(shared_backbone(self.backbone, self.weights))
         return self._extractor
-
-    def _n_workers(self) -> int:
-        cpus = os.cpu_count() or 1
-        if self.n_jobs is None:
-            return min(8, cpus)
-        return cpus if self.n_jobs == -1 else max(1, self.n_jobs)
 
     def _feature_cache(self) -> FeatureCache | None:
         location = resolve_location(self.cache)
@@ -356,7 +315,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         namespace = fingerprint(
             format=1,
             backbone=self.backbone,
-            weights=_weights_key(self.weights),
+            weights=weights_key(self.weights),
             loaded=self.weights_,
             preprocessing=asdict(self.preprocessing_),
             layer=self.layer_,
@@ -395,7 +354,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self, samples: list, todo: list[int], workers: int, failures: list
     ) -> Iterator[tuple[np.ndarray, torch.Tensor | None, int]]:
         """Yield ``(indices, batch, n_attempted)``; decoding runs two batches ahead."""
-        transform = preprocess_transform(self.preprocessing_)
+        transform = self.preprocessing_.transform()
         min_size = self.preprocessing_.resize_size
 
         def load(i: int) -> torch.Tensor:

@@ -12,11 +12,19 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from .._inputs import (
+    as_sample_list,
+    as_text_list,
+    describe_sample,
+    load_failure,
+    n_workers,
+    open_rgb,
+)
 from .._progress import progress_bar
 from ._image_hashing import CODE_BITS, image_fingerprint
 from ._text_hashing import (
-    _mask_digits,
     jaccard,
+    mask_digit_runs,
     minhash_signatures,
     normalize_text,
     shingle_sets,
@@ -194,11 +202,7 @@ def _samples_and_kind(X: Any, kind: str) -> tuple[list, str]:
     if kind not in ("auto", "image", "text"):
         raise ValueError(f"kind must be 'auto', 'image' or 'text', got {kind!r}.")
     if kind == "text":
-        from ..text._tokenize import as_text_list
-
         return as_text_list(X), "text"
-    from ..image._loading import as_sample_list
-
     samples = as_sample_list(X)
     if kind == "image":
         return samples, "image"
@@ -206,8 +210,6 @@ def _samples_and_kind(X: Any, kind: str) -> tuple[list, str]:
     if len(strings) < len(samples):  # arrays, PIL images, Path objects or missing texts
         if any(isinstance(s, (np.ndarray, bytes, os.PathLike)) for s in samples) or not strings:
             return samples, "image"
-        from ..text._tokenize import as_text_list
-
         return as_text_list(X), "text"
     files = [os.path.isfile(s) for s in strings]
     if all(files) and files:
@@ -228,8 +230,6 @@ def _describe(sample: Any, kind: str) -> str:
         return sample if len(sample) <= 80 else sample[:77] + "..."
     if isinstance(sample, (str, os.PathLike)):
         return os.fspath(sample)
-    from ..image._loading import describe_sample
-
     return describe_sample(sample)
 
 
@@ -238,7 +238,6 @@ def _describe(sample: Any, kind: str) -> str:
 
 def _image_fingerprints(samples, near, similarity, n_jobs, progress) -> Fingerprints:
     from ..exceptions import ImageLoadError
-    from ..image._loading import load_failure, open_rgb
 
     def one(sample):
         try:
@@ -246,8 +245,7 @@ def _image_fingerprints(samples, near, similarity, n_jobs, progress) -> Fingerpr
         except Exception as exc:  # reported below with the sample's index and path
             return None, exc
 
-    cpus = os.cpu_count() or 1
-    workers = min(8, cpus) if n_jobs is None else (cpus if n_jobs == -1 else max(1, n_jobs))
+    workers = n_workers(n_jobs)
     results = []
     with (
         ThreadPoolExecutor(workers) as pool,
@@ -302,7 +300,7 @@ def _near_codes(codes: np.ndarray, similarity: float) -> tuple[np.ndarray, np.nd
 def _text_fingerprints(texts, near, similarity, mask_digits) -> Fingerprints:
     normalized = [normalize_text(t) for t in texts]
     # masking works on the normalised text: no second NFKC/casefold pass per text
-    masked = [_mask_digits(t) for t in normalized] if mask_digits else normalized
+    masked = [mask_digit_runs(t) for t in normalized] if mask_digits else normalized
     exact = _ids(normalized)
     code = _ids(masked)
     pairs, sims = np.empty((0, 2), dtype=np.int64), np.empty(0)

@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.model_selection import check_cv
 
 from ._duplicates import Fingerprints, fingerprint
-from ._split import _is_classification
+from ._split import is_classification
 
 __all__ = ["cv_leakage_report", "leakage_report"]
 
@@ -120,7 +120,7 @@ def cv_leakage_report(
     0
     """
     fingerprints = fingerprint(X, kind=kind, similarity=similarity, mask_digits=mask_digits)
-    splitter = check_cv(cv, y, classifier=_is_classification(y))
+    splitter = check_cv(cv, y, classifier=is_classification(y))
     rows = []
     for fold, (train, test) in enumerate(splitter.split(X, y, groups)):
         matches = _best_matches(fingerprints, np.asarray(test), np.asarray(train))

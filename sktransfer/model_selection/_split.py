@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._duplicates import fingerprint, merge_labelings
 
-__all__ = ["LeakageSafeKFold", "leakage_safe_train_test_split"]
+__all__ = ["LeakageSafeKFold", "is_classification", "leakage_safe_train_test_split"]
 
 logger = logging.getLogger("sktransfer")
 
@@ -68,7 +68,7 @@ def _leakage_groups(X, groups, *, column, kind, near_duplicates, similarity) -> 
     return labels
 
 
-def _is_classification(y) -> bool:
+def is_classification(y) -> bool:
     return y is not None and type_of_target(y) in ("binary", "multiclass")
 
 
@@ -169,7 +169,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         )
         placeholder = np.zeros((len(labels), 1))
         options = {"shuffle": self.shuffle, "random_state": self.random_state}
-        if self.stratify and _is_classification(y):
+        if self.stratify and is_classification(y):
             splitter = StratifiedGroupKFold(self.n_splits, **options)
         else:
             splitter = GroupKFold(self.n_splits, **options)

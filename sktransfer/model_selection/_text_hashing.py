@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
-__all__ = ["minhash_signatures", "normalize_text", "shingle_sets"]
+__all__ = ["jaccard", "mask_digit_runs", "minhash_signatures", "normalize_text", "shingle_sets"]
 
 SHINGLE = 5
 _NON_WORD = re.compile(r"[\W_]+")
@@ -30,10 +30,10 @@ def normalize_text(text: str, *, mask_digits: bool = False) -> str:
     with other phone numbers or amounts normalise to the same string.
     """
     text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return _mask_digits(text) if mask_digits else text
+    return mask_digit_runs(text) if mask_digits else text
 
 
-def _mask_digits(normalized: str) -> str:
+def mask_digit_runs(normalized: str) -> str:
     """Every run of digits of an already normalised text replaced by ``0``."""
     return _DIGITS.sub("0", normalized)
 

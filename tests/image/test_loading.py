@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sktransfer.image import as_sample_list, open_rgb
+from sktransfer._inputs import as_sample_list, open_rgb
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from sktransfer import Word2VecEmbedder
+from sktransfer._inputs import tokenize_many
 from sktransfer.finetune import FineTunedTextClassifier
 from sktransfer.model_selection import find_duplicates
 from sktransfer.text import tokenize
-from sktransfer.text._tokenize import tokenize_many
 
 MEGABYTE = "the spam offer " * (1_000_000 // len("the spam offer "))
 

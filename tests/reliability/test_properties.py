@@ -16,13 +16,12 @@ from hypothesis.extra.numpy import array_shapes, arrays
 from PIL import Image
 
 from sktransfer import PretrainedImageFeaturizer, Word2VecEmbedder
+from sktransfer._inputs import open_rgb, tokenize_many
 from sktransfer.exceptions import SktransferWarning
-from sktransfer.image import open_rgb
 from sktransfer.model_selection import find_duplicates
 from sktransfer.model_selection._text_hashing import normalize_text
 from sktransfer.text import normalize_text as unicode_normalize
 from sktransfer.text import tokenize
-from sktransfer.text._tokenize import tokenize_many
 
 # PIL notes what it skips in a damaged TIFF ("Corrupt EXIF data", "Tag data larger than file").
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")

@@ -6,8 +6,11 @@ file goes through ``torch.load(..., weights_only=True)``: a pickle that would ru
 refused before it runs.
 """
 
+import email.message
+import io
 import pickle
 import urllib.error
+import urllib.response
 
 import numpy as np
 import pytest
@@ -51,6 +54,20 @@ def test_weights_found_in_the_torch_hub_cache(empty_torch_home):
     x = torch.randn(1, 3, 64, 64)
     with torch.inference_mode():
         torch.testing.assert_close(backbone.head(backbone.trunk(x)), reference(x))
+
+
+def test_a_download_that_does_not_match_its_hash_is_refused_and_not_kept(tmp_path, monkeypatch):
+    """torch.hub checks the hash prefix in the file name (``resnet18-f37072fd.pth``)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    forged = tmp_path / "forged.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), forged)
+    headers = email.message.Message()
+    served = urllib.response.addinfourl(io.BytesIO(forged.read_bytes()), headers, "forged")
+    monkeypatch.setattr(torch.hub, "urlopen", lambda request: served)
+    with pytest.raises(SktransferError, match="invalid hash value"):
+        load_backbone("resnet18", weights="IMAGENET1K_V1")
+    checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
+    assert not list(checkpoints.iterdir())  # neither the file nor a partial download
 
 
 def test_malicious_pickle_is_refused_without_running(malicious_weights):

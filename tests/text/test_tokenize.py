@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sktransfer._inputs import as_text_list, tokenize_many
 from sktransfer.text import tokenize
-from sktransfer.text._tokenize import as_text_list, tokenize_many
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import os
 import stat
+from pathlib import Path
 
-__all__ = ["open_regular_file", "same_path"]
+__all__ = ["image_endings", "is_hidden", "list_images", "open_regular_file", "same_path"]
 
 
 def open_regular_file(path: str | os.PathLike, max_size: int | None = None) -> io.BufferedReader:
@@ -54,3 +55,34 @@ def same_path(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet)
         return False
+
+
+def image_endings(extensions: tuple[str, ...] | None) -> tuple[str, ...]:
+    """Lowercased file endings taken as images: ``extensions``, or torchvision's."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    return tuple(e.lower() for e in (extensions or IMG_EXTENSIONS))
+
+
+def list_images(
+    folder: str | os.PathLike,
+    *,
+    extensions: tuple[str, ...] | None = None,
+    recursive: bool = False,
+) -> list[str]:
+    """The image files in ``folder`` (by extension, hidden files and folders left out), sorted.
+
+    Only the files directly in it, or with ``recursive`` those in its subfolders too.
+    """
+    endings = image_endings(extensions)
+    root = Path(folder)
+    return sorted(
+        str(f)
+        for f in (root.rglob("*") if recursive else root.iterdir())
+        if f.is_file() and f.name.lower().endswith(endings) and not is_hidden(f, root)
+    )
+
+
+def is_hidden(file: Path, root: Path) -> bool:
+    """Whether ``file`` or a folder between it and ``root`` is hidden (``.name``)."""
+    return any(part.startswith(".") for part in file.relative_to(root).parts)

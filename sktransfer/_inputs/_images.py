@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from .._files import open_regular_file
+from ._files import open_regular_file
 
 __all__ = [
     "as_sample_list",

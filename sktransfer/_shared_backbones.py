@@ -1,0 +1,33 @@
+"""Backbones loaded once per process and shared by the estimators that only read them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .backbones import Backbone, is_weights_path, load_backbone
+
+__all__ = ["shared_backbone", "weights_key"]
+
+
+def weights_key(weights) -> tuple:
+    """What identifies a weights spec: its name, or a file's resolved path, size and mtime."""
+    if is_weights_path(weights):
+        path = Path(weights).expanduser().resolve()
+        stat = path.stat() if path.exists() else None
+        return (str(path), stat.st_size if stat else None, stat.st_mtime_ns if stat else None)
+    return (weights,)
+
+
+@lru_cache(maxsize=4)
+def _cached(name: str, key: tuple, weights) -> Backbone:
+    return load_backbone(name, weights)
+
+
+def shared_backbone(name: str, weights) -> Backbone:
+    """:func:`~sktransfer.backbones.load_backbone` memoised per process.
+
+    The result is shared: callers read it or deep-copy the parts they train, never change
+    it. A path is keyed by its size and modification time, so a rewritten file reloads.
+    """
+    return _cached(name, weights_key(weights), weights)
