@@ -1,6 +1,6 @@
 """
 Linear probe, partial and full fine-tuning: a grid search over freezing depth
-============================================================================
+=============================================================================
 
 ``FineTunedImageClassifier(unfreeze=k)`` trains the top ``k`` layer groups of a pretrained
 backbone with a new head; ``k=0`` is a linear probe on frozen features. Without

@@ -1,6 +1,6 @@
 """
 Leakage-safe cross-validation: copies must not straddle folds
-============================================================
+=============================================================
 
 The SMS Spam Collection holds 403 messages that repeat an earlier one word for word, and
 many more made from one template with another phone number. A plain (stratified) KFold

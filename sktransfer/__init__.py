@@ -1,8 +1,10 @@
 """sktransfer: transfer learning as a first-class citizen of scikit-learn.
 
-The public names load on first use, so ``from sktransfer import Word2VecEmbedder`` does
-not import torch, and ``from sktransfer import PretrainedImageFeaturizer`` does not import
-gensim.
+Every public estimator, splitter, function and exception is importable from here. Names
+load on first use, so ``from sktransfer import Word2VecEmbedder`` does not import torch,
+and ``from sktransfer import PretrainedImageFeaturizer`` does not import gensim.
+Constants stay in their modules (``sktransfer.backbones.DEFAULT_BACKBONE``,
+``sktransfer.io.TRUSTED_TYPES``, ``sktransfer.serving.DEFAULT_MAX_BYTES``...).
 """
 
 from __future__ import annotations
@@ -13,23 +15,124 @@ from ._lazy import attach
 
 __version__ = "0.1.0"
 
+# Public name -> the module that exports it (each module's __all__, constants aside;
+# tests/test_api.py keeps the two in step).
 _LAZY = {
+    # estimators
     "FineTunedImageClassifier": ".finetune",
-    "LeakageSafeKFold": ".model_selection",
+    "FineTunedImageEstimator": ".finetune",
+    "FineTunedImageRegressor": ".finetune",
+    "FineTunedTextClassifier": ".finetune",
     "PretrainedImageFeaturizer": ".image",
     "Word2VecEmbedder": ".text",
+    # model selection
+    "LeakageSafeKFold": ".model_selection",
+    "cv_leakage_report": ".model_selection",
+    "find_duplicates": ".model_selection",
+    "leakage_report": ".model_selection",
+    "leakage_safe_train_test_split": ".model_selection",
+    # backbones
+    "Backbone": ".backbones",
+    "Preprocessing": ".backbones",
+    "hub_checkpoint_dir": ".backbones",
+    "imagenet_categories": ".backbones",
+    "is_weights_path": ".backbones",
     "list_backbones": ".backbones",
     "load_backbone": ".backbones",
+    "load_state_dict_file": ".backbones",
+    "default_augmentation": ".finetune",
+    # word vectors and text
+    "list_vectors": ".text",
     "load_vectors": ".text",
+    "normalize_text": ".text",
+    "pickles_on_load": ".text",
+    "tokenize": ".text",
+    # datasets
+    "fetch_mnist_test": ".datasets",
+    "fetch_sms_spam": ".datasets",
+    "load_image_folder": ".datasets",
+    "load_mnist_sample": ".datasets",
+    "load_sms_spam": ".datasets",
+    # saving, serving, scaling out
+    "load": ".io",
+    "save": ".io",
+    "make_server": ".serving",
+    "featurize": ".dask",
+    "featurize_to_parquet": ".dask",
+    # exceptions and warnings
+    "ImageLoadError": ".exceptions",
+    "ModelFileError": ".exceptions",
+    "OutOfVocabularyError": ".exceptions",
+    "SktransferError": ".exceptions",
+    "SktransferWarning": ".exceptions",
+    "UnknownBackboneError": ".exceptions",
+    "UnknownVectorsError": ".exceptions",
+    "UntrustedFileError": ".exceptions",
+    "UntrustedTypesError": ".exceptions",
+    "VectorsFormatError": ".exceptions",
+    "VectorsNotFoundError": ".exceptions",
+    "WeightsNotFoundError": ".exceptions",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
 
 if TYPE_CHECKING:
-    from .backbones import list_backbones, load_backbone  # noqa: F401
-    from .finetune import FineTunedImageClassifier  # noqa: F401
+    from .backbones import (  # noqa: F401
+        Backbone,
+        Preprocessing,
+        hub_checkpoint_dir,
+        imagenet_categories,
+        is_weights_path,
+        list_backbones,
+        load_backbone,
+        load_state_dict_file,
+    )
+    from .dask import featurize, featurize_to_parquet  # noqa: F401
+    from .datasets import (  # noqa: F401
+        fetch_mnist_test,
+        fetch_sms_spam,
+        load_image_folder,
+        load_mnist_sample,
+        load_sms_spam,
+    )
+    from .exceptions import (  # noqa: F401
+        ImageLoadError,
+        ModelFileError,
+        OutOfVocabularyError,
+        SktransferError,
+        SktransferWarning,
+        UnknownBackboneError,
+        UnknownVectorsError,
+        UntrustedFileError,
+        UntrustedTypesError,
+        VectorsFormatError,
+        VectorsNotFoundError,
+        WeightsNotFoundError,
+    )
+    from .finetune import (  # noqa: F401
+        FineTunedImageClassifier,
+        FineTunedImageEstimator,
+        FineTunedImageRegressor,
+        FineTunedTextClassifier,
+        default_augmentation,
+    )
     from .image import PretrainedImageFeaturizer  # noqa: F401
-    from .model_selection import LeakageSafeKFold  # noqa: F401
-    from .text import Word2VecEmbedder, load_vectors  # noqa: F401
+    from .io import load, save  # noqa: F401
+    from .model_selection import (  # noqa: F401
+        LeakageSafeKFold,
+        cv_leakage_report,
+        find_duplicates,
+        leakage_report,
+        leakage_safe_train_test_split,
+    )
+    from .serving import make_server  # noqa: F401
+    from .text import (  # noqa: F401
+        Word2VecEmbedder,
+        list_vectors,
+        load_vectors,
+        normalize_text,
+        pickles_on_load,
+        tokenize,
+    )
 
 __getattr__, __dir__ = attach(__name__, _LAZY)

@@ -8,8 +8,8 @@ process). The weights must therefore load on every worker: the default backbone'
 with sktransfer; others need the hub cache or a path every worker can read.
 
 Grid searches need nothing from this module: ``GridSearchCV(..., n_jobs=-1)`` inside
-``joblib.parallel_backend("dask")`` runs its fits on the cluster (see the README's
-"Scaling out").
+``joblib.parallel_backend("dask")`` runs its fits on the cluster (see the user
+guide's "Scaling out: Dask and Ray").
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from ._timm import imagenet_categories
 from ._weights import hub_checkpoint_dir, is_weights_path, load_state_dict_file
 
 __all__ = [
-    "DEFAULT_BACKBONE",
     "Backbone",
+    "DEFAULT_BACKBONE",
     "Preprocessing",
     "hub_checkpoint_dir",
     "imagenet_categories",

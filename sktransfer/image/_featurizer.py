@@ -227,7 +227,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_features_out_), dtype float32
+        features : ndarray of shape (n_samples, n_features_out), dtype float32
             With ``on_error="warn"``, failed samples get rows of NaN.
         """
         check_is_fitted(self)

@@ -101,12 +101,12 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     vocabulary_ : dict of str to int
         For ``"tfidf"`` and ``"sif"``: the training tokens that have a vector, mapped to
         their index in ``idf_`` or ``word_probability_``.
-    idf_ : ndarray of shape (len(vocabulary_),)
+    idf_ : ndarray of shape (n_words,)
         For ``"tfidf"``: inverse document frequencies. Words unseen in fit get
         ``ln(1 + n) + 1``, as if they occurred in no training text.
-    word_probability_ : ndarray of shape (len(vocabulary_),)
+    word_probability_ : ndarray of shape (n_words,)
         For ``"sif"``: each word's share of the training tokens. Unseen words count as 0.
-    common_component_ : ndarray of shape (n_features_out_,)
+    common_component_ : ndarray of shape (n_features_out,)
         For ``"sif"``: the unit vector projected out of every embedding.
 
     See Also
@@ -226,7 +226,7 @@ class Word2VecEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         Returns
         -------
-        embeddings : ndarray of shape (n_texts, n_features_out_), dtype float32
+        embeddings : ndarray of shape (n_texts, n_features_out), dtype float32
         """
         check_is_fitted(self)
         texts = as_text_list(X)
