@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import torch
+
 from .backbones import Backbone, is_weights_path, load_backbone
 
 __all__ = ["shared_backbone", "weights_key"]
@@ -21,7 +23,10 @@ def weights_key(weights) -> tuple:
 
 @lru_cache(maxsize=4)
 def _cached(name: str, key: tuple, weights) -> Backbone:
-    return load_backbone(name, weights)
+    # Building the model draws its initial weights: a first (uncached) load must not move
+    # the caller's seeded RNG, or two fits with one random_state would differ.
+    with torch.random.fork_rng(devices=[]):
+        return load_backbone(name, weights)
 
 
 def shared_backbone(name: str, weights) -> Backbone:

@@ -9,39 +9,11 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 __all__ = [
-    "BatchLRSchedule",
     "GradualUnfreezing",
     "StopEarly",
     "TransferClassifierNet",
     "TransferRegressorNet",
 ]
-
-
-class BatchLRSchedule(Callback):
-    """Cosine or one-cycle learning rates, stepped after every training batch.
-
-    Built at the start of training from the optimizer's own groups, so each group's
-    (discriminative) learning rate is its peak.
-    """
-
-    def __init__(self, kind: str, total_steps: int):
-        self.kind = kind
-        self.total_steps = total_steps
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        optimizer = net.optimizer_
-        steps = max(1, self.total_steps)
-        if self.kind == "onecycle":
-            peaks = [group["lr"] for group in optimizer.param_groups]
-            self.schedule_ = torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=peaks, total_steps=steps + 1
-            )
-        else:
-            self.schedule_ = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
-
-    def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        if training:
-            self.schedule_.step()
 
 
 class GradualUnfreezing(Callback):

@@ -117,7 +117,7 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
         samples = as_sample_list(X)
-        return self.net_.predict_proba(self._inputs(samples)).astype(np.float64)
+        return self.net_.predict_proba(self._dataset(samples)).astype(np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable label of each image, as given in ``fit``."""
@@ -137,6 +137,7 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
 
     def _net_options(self):
         return TransferClassifierNet, {
+            "mixup": self.mixup,
             "criterion": nn.CrossEntropyLoss,
             "criterion__label_smoothing": self.label_smoothing,
             "classes": list(range(len(self.classes_))),

@@ -50,7 +50,7 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, shaped like ``y`` in ``fit``."""
         check_is_fitted(self)
-        predictions = self.net_.predict(self._inputs(as_sample_list(X))).astype(np.float64)
+        predictions = self.net_.predict(self._dataset(as_sample_list(X))).astype(np.float64)
         return predictions.ravel() if self._one_target else predictions
 
     def _encode_targets(self, y, n_samples, *, refit):
@@ -70,4 +70,4 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
         return self.n_outputs_
 
     def _net_options(self):
-        return TransferRegressorNet, {"criterion": nn.MSELoss}
+        return TransferRegressorNet, {"mixup": self.mixup, "criterion": nn.MSELoss}

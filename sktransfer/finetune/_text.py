@@ -8,23 +8,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
+from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 from skorch.dataset import Dataset as ArrayDataset
-from skorch.helper import predefined_split
 from torch import nn
 
-from .._device import resolve_device
 from .._inputs import as_text_list, tokenize_many
-from ._callbacks import StopEarly, TransferClassifierNet
-from ._interrupt import all_or_nothing
+from ._callbacks import TransferClassifierNet
 from ._labels import encode_labels
-from ._persistence import NetStatePersistence
 from ._text_modules import ENCODERS, PAD, UNKNOWN, TextClassifierModule
-from ._validation import validation_split
+from ._trainer import NetTrainer
 
 __all__ = ["FineTunedTextClassifier"]
 
@@ -41,7 +36,7 @@ class FreezeEmbeddingsFor(Callback):
         net.history.record("embeddings_frozen", frozen)
 
 
-class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimator):
+class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
     """Texts to labels with an embedding initialised from pretrained word vectors.
 
     The embedding holds the training vocabulary only (plus padding and an unknown token):
@@ -169,16 +164,47 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
         self.verbose = verbose
 
     def fit(self, X: Any, y: Any) -> FineTunedTextClassifier:
-        """Build the vocabulary and embedding from ``X``, then train on ``X``, ``y``."""
-        with all_or_nothing(self):
-            return self._fit(X, y)
+        """Build the vocabulary and embedding from ``X``, then train on ``X``, ``y``.
 
-    def _fit(self, X: Any, y: Any) -> FineTunedTextClassifier:
+        Returns
+        -------
+        self
+        """
+        return super().fit(X, y)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FineTunedTextClassifier:
+        """One more epoch on ``X``, ``y``; the first call builds the vocabulary, and needs
+        every class in ``y`` or ``classes``. Later words map to the unknown token.
+
+        Returns
+        -------
+        self
+        """
+        return super().partial_fit(X, y, classes=classes)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self)
+        return self.net_.predict_proba(self._dataset(as_text_list(X))).astype(np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label of each text, as given in ``fit``."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(1)]
+
+    # -- the trainer's hooks -----------------------------------------------------------------
+
+    _has_classes = True
+
+    def _as_inputs(self, X: Any) -> list[str]:
+        return as_text_list(X)
+
+    def _encode_targets(self, y, n_samples, *, refit, classes=None):
+        return encode_labels(self, y, n_samples, refit=refit, classes=classes)
+
+    def _prepare(self, texts: list[str], targets: np.ndarray, seed: int):
         from ..text import load_vectors
 
-        self._validate_params()
-        texts = as_text_list(X)
-        targets = encode_labels(self, y, len(texts), refit=True)
         tokens, lengths = tokenize_many(texts, self.lowercase, self.tokenizer, self.max_length)
         counts = Counter(tokens)
         words = [w for w, c in counts.items() if c >= self.min_freq]
@@ -188,7 +214,6 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
         self.coverage_ = float(
             sum(c for w, c in counts.items() if w in vectors.key_to_index) / max(len(tokens), 1)
         )
-        seed = check_random_state(self.random_state).randint(2**31 - 1)
         rng = np.random.default_rng(seed)
         sample = vectors.vectors[rng.choice(len(vectors.vectors), 2000)]
         embedding = rng.normal(0, sample.std(0), (len(words) + 2, vectors.vector_size))
@@ -196,42 +221,33 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
         if known.any():
             known_words = [w for w, k in zip(words, known, strict=True) if k]
             embedding[2 + np.flatnonzero(known)] = vectors[known_words]
-        ids = self._ids(tokens, lengths)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.net_ = self._make_net(torch.tensor(embedding, dtype=torch.float32))
-            data = ArrayDataset(ids, targets)
-            if self.early_stopping is not None:
-                train, valid = validation_split(
-                    targets, self.validation_fraction, seed, classes=True
-                )
-                data = ArrayDataset(ids[train], targets[train])
-                self.net_.set_params(
-                    train_split=predefined_split(ArrayDataset(ids[valid], targets[valid]))
-                )
-            self.net_.fit(data, None)
-        self.history_ = self.net_.history
-        return self
+        data = ArrayDataset(self._ids(tokens, lengths), targets)
+        return data, self._module(torch.tensor(embedding, dtype=torch.float32))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``."""
-        check_is_fitted(self)
-        tokens, lengths = tokenize_many(
-            as_text_list(X), self.lowercase, self.tokenizer, self.max_length
-        )
-        return self.net_.predict_proba(self._ids(tokens, lengths)).astype(np.float64)
+    def _dataset(self, texts: list[str], targets: np.ndarray | None = None) -> ArrayDataset:
+        tokens, lengths = tokenize_many(texts, self.lowercase, self.tokenizer, self.max_length)
+        return ArrayDataset(self._ids(tokens, lengths), targets)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable label of each text, as given in ``fit``."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(1)]
+    def _rebuilt_module(self, weights) -> TextClassifierModule:
+        return self._module(torch.zeros(weights["embedding.weight"].shape))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.non_deterministic = self.random_state is None
-        return tags
+    def _module(self, embedding: torch.Tensor) -> TextClassifierModule:
+        module = TextClassifierModule(embedding, self.encoder, len(self.classes_), self.dropout)
+        if self.freeze_embeddings is True:
+            module.embedding.weight.requires_grad_(False)  # never in the optimizer
+        return module
+
+    def _callbacks(self, steps: int) -> list[tuple[str, Any]]:
+        callbacks = super()._callbacks(steps)
+        if self.freeze_embeddings is not True and self.freeze_embeddings > 0:
+            callbacks.insert(0, ("freeze_embeddings", FreezeEmbeddingsFor(self.freeze_embeddings)))
+        return callbacks
+
+    def _net_options(self):
+        return TransferClassifierNet, {
+            "criterion": nn.CrossEntropyLoss,
+            "classes": list(range(len(self.classes_))),
+        }
 
     def _ids(self, tokens: list[str], lengths: np.ndarray) -> np.ndarray:
         """``(n_texts, width)`` token ids, cut at ``max_length``, padded with 0."""
@@ -245,33 +261,3 @@ class FineTunedTextClassifier(NetStatePersistence, ClassifierMixin, BaseEstimato
             kept = min(int(length), width)
             ids[row, :kept] = flat[start : start + kept]
         return ids
-
-    def _rebuild_net(self, weights) -> TransferClassifierNet:
-        return self._make_net(torch.zeros(weights["embedding.weight"].shape))
-
-    def _make_net(self, embedding: torch.Tensor) -> TransferClassifierNet:
-        module = TextClassifierModule(embedding, self.encoder, len(self.classes_), self.dropout)
-        callbacks = []
-        if self.freeze_embeddings is True:
-            module.embedding.weight.requires_grad_(False)  # never in the optimizer
-        elif self.freeze_embeddings is not False and self.freeze_embeddings > 0:
-            callbacks.append(("freeze_embeddings", FreezeEmbeddingsFor(self.freeze_embeddings)))
-        if self.early_stopping is not None:
-            callbacks.append(
-                ("early_stopping", StopEarly(patience=self.early_stopping, load_best=True))
-            )
-        return TransferClassifierNet(
-            module=module,
-            criterion=nn.CrossEntropyLoss,
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train__shuffle=True,
-            train_split=None,
-            callbacks=callbacks,
-            classes=list(range(len(self.classes_))),
-            device=str(resolve_device(self.device)),
-            verbose=self.verbose,
-        )

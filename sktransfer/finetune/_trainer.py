@@ -1,0 +1,237 @@
+"""The one base of every fine-tuning estimator: sklearn on the outside, a skorch net inside."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import LRScheduler
+from skorch.dataset import Dataset as ArrayDataset
+from skorch.helper import predefined_split
+from torch import nn
+
+from .._device import resolve_device
+from ._callbacks import StopEarly
+from ._interrupt import all_or_nothing
+from ._persistence import NetStatePersistence
+from ._validation import validation_split
+
+__all__ = ["NetTrainer", "lr_schedule"]
+
+
+def _one_cycle(optimizer: torch.optim.Optimizer, total_steps: int, last_epoch: int = -1):
+    """One-cycle schedule whose peak in each parameter group is that group's own rate.
+
+    A restarted schedule (``partial_fit``) peaks at the rates of the first cycle, which
+    ``OneCycleLR`` keeps in each group as ``max_lr``.
+    """
+    peaks = [group.get("max_lr", group["lr"]) for group in optimizer.param_groups]
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=peaks, total_steps=total_steps, last_epoch=last_epoch
+    )
+
+
+def _cosine(optimizer: torch.optim.Optimizer, T_max: int, last_epoch: int = -1):
+    """Cosine annealing from each group's own rate; a restarted schedule starts there again.
+
+    ``CosineAnnealingLR`` starts from the rate a group has now, which after a first cycle
+    is about 0; each group's first rate is kept as ``initial_lr``.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = group.get("initial_lr", group["lr"])
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max, last_epoch=last_epoch)
+
+
+def lr_schedule(kind: str, steps: int) -> LRScheduler:
+    """skorch's ``LRScheduler`` stepping a cosine or one-cycle schedule after every batch.
+
+    Each call of ``fit`` or ``partial_fit`` starts the schedule again (``last_epoch=-1``),
+    peaking at each parameter group's own (discriminative) learning rate.
+    """
+    steps = max(1, steps)
+    if kind == "onecycle":
+        return LRScheduler(
+            _one_cycle, step_every="batch", event_name=None, total_steps=steps + 1, last_epoch=-1
+        )
+    return LRScheduler(_cosine, step_every="batch", event_name=None, T_max=steps, last_epoch=-1)
+
+
+class NetTrainer(NetStatePersistence, BaseEstimator):
+    """Base of the fine-tuning estimators: their skorch training, written once.
+
+    ``fit`` and ``partial_fit`` are all or nothing (see ``_interrupt.all_or_nothing``),
+    seeded from ``random_state`` without touching the global torch RNG, hold out an
+    early-stopping split (stratified for classifiers), and build the skorch net from three
+    parts that subclasses supply: the module, the callbacks and the optimizer's parameter
+    groups. Subclasses (as in imbalanced-learn's template methods) implement:
+
+    - ``_as_inputs(X)``: the samples as a list, validated;
+    - ``_encode_targets(y, n_samples, refit=...)``: validate ``y``, set the target
+      attributes on ``refit``, return the training targets;
+    - ``_prepare(samples, targets, seed)``: fit what comes before the net (a vocabulary,
+      the frozen part's featurizer) and return ``(dataset, module)``;
+    - ``_dataset(samples, targets)``: the dataset of new samples for a fitted estimator;
+    - ``_rebuilt_module(weights)``: a module with the shapes of saved ``weights``;
+    - ``_net_options()``: the skorch net class and its criterion settings.
+
+    They may extend ``_callbacks``, ``_param_groups``, ``_optimizer`` and ``_subset``.
+    Subclasses define ``lr``, ``weight_decay``, ``max_epochs``, ``batch_size``,
+    ``early_stopping``, ``validation_fraction``, ``device``, ``random_state`` and
+    ``verbose`` as constructor parameters.
+    """
+
+    _has_classes = False  # classifiers stratify their validation split
+
+    # -- sklearn API ------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> NetTrainer:
+        """Fine-tune on ``X`` with targets ``y``.
+
+        Returns
+        -------
+        self
+        """
+        with all_or_nothing(self):
+            return self._fit(X, y)
+
+    def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> NetTrainer:
+        """One more epoch on ``X``, ``y`` (the first call builds the network, as ``fit``).
+
+        A learning-rate schedule restarts with each call (``scheduler=None``, where there
+        is one, keeps the rate constant across calls). Each call is all or nothing:
+        interrupted (Ctrl-C), the estimator keeps the state of the last completed epoch, so
+        a long run can be trained one epoch per call and stopped at any time.
+
+        Returns
+        -------
+        self
+        """
+        with all_or_nothing(self):
+            if not hasattr(self, "net_"):
+                return self._fit(X, y, epochs=1, **kwargs)
+            samples = self._as_inputs(X)
+            targets = self._encode_targets(y, len(samples), refit=False)
+            self.net_.partial_fit(self._dataset(samples, targets), None, epochs=1)
+        return self
+
+    def save_params(self, f_params: Any) -> None:
+        """Save the trained weights alone (skorch's ``save_params``; a ``torch.save`` file).
+
+        These are the weights of the module that trains; :func:`sktransfer.io.save` (or
+        pickle) keeps the whole estimator.
+        """
+        check_is_fitted(self)
+        self.net_.save_params(f_params=f_params)
+
+    def load_params(self, f_params: Any) -> NetTrainer:
+        """Load weights saved by :meth:`save_params` into this fitted estimator.
+
+        The estimator must have the same settings (and classes, vocabulary or targets) as
+        the one that saved them. Loading uses ``torch.load(weights_only=True)``.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        self.net_.load_params(f_params=f_params)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Inputs are images or texts, not a numeric table.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # -- training ---------------------------------------------------------------------------
+
+    def _fit(self, X: Any, y: Any, epochs: int | None = None, **kwargs: Any) -> NetTrainer:
+        self._validate_params()
+        samples = self._as_inputs(X)
+        targets = self._encode_targets(y, len(samples), refit=True, **kwargs)
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            data, module = self._prepare(samples, targets, seed)
+            train, valid = self._split(data, targets, seed)
+            self.net_ = self._make_net(module, len(train), epochs)
+            if valid is not None:
+                self.net_.set_params(train_split=predefined_split(valid))
+            self.net_.fit(train, None)
+        self.history_ = self.net_.history
+        return self
+
+    def _split(self, data: Any, targets: np.ndarray, seed: int) -> tuple[Any, Any]:
+        """The training set, and the early-stopping validation set (None without)."""
+        if self.early_stopping is None:
+            return data, None
+        train, valid = validation_split(
+            targets, self.validation_fraction, seed, classes=self._has_classes
+        )
+        return self._subset(data, train, training=True), self._subset(data, valid, training=False)
+
+    def _subset(self, data: Any, indices: np.ndarray, *, training: bool) -> Any:
+        """The samples ``indices`` of ``data``; ``training`` is False for validation."""
+        return ArrayDataset(data.X[indices], data.y[indices])
+
+    def _make_net(self, module: nn.Module, n_train: int, epochs: int | None) -> Any:
+        epochs = epochs or self.max_epochs
+        net_class, options = self._net_options()
+        return net_class(
+            module=module,
+            **options,
+            optimizer=self._optimizer(),
+            optimizer__weight_decay=self.weight_decay,
+            optimizer__param_groups=self._param_groups(),
+            lr=self.lr,
+            max_epochs=epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=None,
+            callbacks=self._callbacks(epochs * math.ceil(n_train / self.batch_size)),
+            device=str(resolve_device(self.device)),
+            verbose=self.verbose,
+        )
+
+    def _rebuild_net(self, weights: dict[str, np.ndarray]) -> Any:
+        return self._make_net(self._rebuilt_module(weights), 1, None)
+
+    def _callbacks(self, steps: int) -> list[tuple[str, Any]]:
+        """Named skorch callbacks; ``steps`` is the number of training batches to come."""
+        if self.early_stopping is None:
+            return []
+        return [("early_stopping", StopEarly(patience=self.early_stopping, load_best=True))]
+
+    def _param_groups(self) -> list[tuple[str, dict]]:
+        """skorch ``optimizer__param_groups``: (name pattern, options) pairs."""
+        return []
+
+    def _optimizer(self) -> type[torch.optim.Optimizer]:
+        return torch.optim.AdamW
+
+    # -- hooks of the subclasses ------------------------------------------------------------
+
+    def _as_inputs(self, X: Any) -> list:
+        raise NotImplementedError
+
+    def _encode_targets(self, y: Any, n_samples: int, *, refit: bool, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _prepare(self, samples: list, targets: np.ndarray, seed: int) -> tuple[Any, nn.Module]:
+        raise NotImplementedError
+
+    def _dataset(self, samples: list, targets: np.ndarray | None = None) -> Any:
+        raise NotImplementedError
+
+    def _rebuilt_module(self, weights: dict[str, np.ndarray]) -> nn.Module:
+        raise NotImplementedError
+
+    def _net_options(self) -> tuple[type, dict]:
+        raise NotImplementedError
