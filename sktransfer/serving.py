@@ -32,7 +32,10 @@ import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from numbers import Integral, Real
 from typing import Any
+
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._input_kind import input_kind
 from .exceptions import ImageLoadError
@@ -68,6 +71,19 @@ class RequestError(Exception):
         self.status = status
 
 
+@validate_params(
+    {
+        "model": [HasMethods(["predict"])],
+        "host": [str],
+        "port": [Interval(Integral, 0, 65535, closed="both")],
+        "max_bytes": [Interval(Integral, 1, None, closed="left")],
+        "max_pixels": [Interval(Integral, 1, None, closed="left")],
+        "max_parts": [Interval(Integral, 1, None, closed="left")],
+        "max_connections": [Interval(Integral, 1, None, closed="left")],
+        "timeout": [Interval(Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_server(
     model: Any,
     host: str = "127.0.0.1",

@@ -8,6 +8,8 @@ from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 
+from sklearn.utils._param_validation import validate_params
+
 from ..exceptions import UnknownBackboneError
 from ._base import Backbone
 from ._timm import build_bundled_lite0, build_timm
@@ -45,6 +47,9 @@ def list_backbones() -> list[str]:
     return [DEFAULT_BACKBONE] + sorted(n for n in names if n != DEFAULT_BACKBONE)
 
 
+@validate_params(
+    {"name": [str], "weights": [str, os.PathLike, None]}, prefer_skip_nested_validation=True
+)
 def load_backbone(name: str = DEFAULT_BACKBONE, weights: WeightsSpec = "DEFAULT") -> Backbone:
     """Build backbone ``name`` split into layer groups, with pretrained ``weights``.
 
@@ -77,8 +82,6 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: WeightsSpec = "DEFAULT"
     >>> bb.feature_dim, bb.preprocessing.input_size, bb.layer_groups[:2]
     (1280, 224, ['stem', 'blocks0'])
     """
-    if not isinstance(name, str):
-        raise TypeError(f"backbone must be a str, got {type(name).__name__}.")
     if is_weights_path(weights):
         weights = str(Path(weights).expanduser())
     if name.startswith("timm:"):

@@ -126,15 +126,24 @@ def cross_validate_predictions(
 ) -> tuple[list[float], np.ndarray]:
     """Accuracy of each fold and the out-of-fold prediction of every sample, one fit a fold.
 
-    (``cross_val_score`` and ``cross_val_predict`` would each fit every fold again.)
+    ``cross_validate`` keeps each fold's model and test indices, so the predictions need
+    no second round of fits (``cross_val_score`` then ``cross_val_predict`` would fit
+    every fold twice).
     """
-    from sklearn.base import clone
+    from sklearn.model_selection import cross_validate
     from sklearn.utils import _safe_indexing
 
+    result = cross_validate(
+        model,
+        X,
+        y,
+        cv=cv,
+        scoring="accuracy",
+        error_score="raise",  # a failing fold stops the run, never becomes a NaN score
+        return_estimator=True,
+        return_indices=True,
+    )
     predictions = np.empty(len(y), dtype=y.dtype)
-    scores = []
-    for train, test in cv.split(X, y):
-        fitted = clone(model).fit(_safe_indexing(X, train), y[train])
+    for fitted, test in zip(result["estimator"], result["indices"]["test"], strict=True):
         predictions[test] = fitted.predict(_safe_indexing(X, test))
-        scores.append(float(np.mean(predictions[test] == y[test])))
-    return scores, predictions
+    return [float(s) for s in result["test_score"]], predictions

@@ -6,11 +6,13 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._inputs import (
     as_sample_list,
@@ -75,6 +77,25 @@ class Fingerprints:
         return merge_labelings(labels, self.exact)
 
 
+#: Constraints (sklearn's ``validate_params``) of the duplicate-finding options, which every
+#: public function that finds duplicates shares.
+DUPLICATE_OPTIONS = {
+    "kind": [StrOptions({"auto", "image", "text"})],
+    "similarity": [Interval(Real, 0, 1, closed="right"), None],
+    "mask_digits": ["boolean"],
+}
+
+
+@validate_params(
+    {
+        "X": "no_validation",  # as_sample_list and as_text_list explain what they refuse
+        "near": ["boolean"],
+        "n_jobs": [Integral, None],
+        "progress": ["boolean", StrOptions({"auto"})],
+        **DUPLICATE_OPTIONS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def find_duplicates(
     X: Any,
     *,
@@ -162,8 +183,6 @@ def fingerprint(
     samples, kind = _samples_and_kind(X, kind)
     if similarity is None:
         similarity = DEFAULT_SIMILARITY[kind]
-    if not 0 < similarity <= 1:
-        raise ValueError(f"similarity must be in (0, 1], got {similarity!r}.")
     if not samples:
         none = np.empty(0, dtype=np.int64)
         return Fingerprints(kind, none, none, np.empty((0, 2), dtype=np.int64), np.empty(0), [])
@@ -199,8 +218,6 @@ def merge_labelings(*labelings: Any) -> np.ndarray:
 
 
 def _samples_and_kind(X: Any, kind: str) -> tuple[list, str]:
-    if kind not in ("auto", "image", "text"):
-        raise ValueError(f"kind must be 'auto', 'image' or 'text', got {kind!r}.")
     if kind == "text":
         return as_text_list(X), "text"
     samples = as_sample_list(X)

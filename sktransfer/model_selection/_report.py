@@ -7,8 +7,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import validate_params
 
-from ._duplicates import Fingerprints, fingerprint
+from ._duplicates import DUPLICATE_OPTIONS, Fingerprints, fingerprint
 from ._split import is_classification
 
 __all__ = ["cv_leakage_report", "leakage_report"]
@@ -16,6 +17,10 @@ __all__ = ["cv_leakage_report", "leakage_report"]
 _COLUMNS = ["index", "match_index", "kind", "similarity", "n_matches", "sample", "match"]
 
 
+@validate_params(
+    {"X_train": "no_validation", "X_test": "no_validation"} | DUPLICATE_OPTIONS,
+    prefer_skip_nested_validation=True,
+)
 def leakage_report(
     X_train: Any,
     X_test: Any = None,
@@ -79,6 +84,16 @@ def leakage_report(
     return report
 
 
+@validate_params(
+    {
+        "X": "no_validation",
+        "cv": ["cv_object"],
+        "y": ["array-like", None],
+        "groups": ["array-like", None],
+    }
+    | DUPLICATE_OPTIONS,
+    prefer_skip_nested_validation=True,
+)
 def cv_leakage_report(
     X: Any,
     cv: Any = 5,

@@ -15,9 +15,10 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.multiclass import type_of_target
 
-from ._duplicates import fingerprint, merge_labelings
+from ._duplicates import DUPLICATE_OPTIONS, fingerprint, merge_labelings
 
 __all__ = ["LeakageSafeKFold", "is_classification", "leakage_safe_train_test_split"]
 
@@ -179,6 +180,18 @@ class LeakageSafeKFold(BaseCrossValidator):
         raise NotImplementedError
 
 
+@validate_params(
+    {
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "stratify": ["array-like", None],
+        "groups": ["array-like", None],
+        "random_state": ["random_state"],
+        "near_duplicates": ["boolean"],
+        "column": "no_validation",
+    }
+    | DUPLICATE_OPTIONS,
+    prefer_skip_nested_validation=True,
+)
 def leakage_safe_train_test_split(
     *arrays: Any,
     test_size: float = 0.25,
@@ -228,8 +241,6 @@ def leakage_safe_train_test_split(
     """
     if not arrays:
         raise ValueError("At least one array is required.")
-    if not isinstance(test_size, Real) or not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}.")
     labels = _leakage_groups(
         arrays[0],
         groups,
