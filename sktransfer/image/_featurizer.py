@@ -222,8 +222,9 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         Parameters
         ----------
         X : collection of images
-            Paths, encoded bytes, PIL images or arrays, in any container of
-            :func:`~sktransfer.image.as_sample_list`.
+            Paths, encoded bytes, PIL images or arrays, in a list or tuple, a 1-D object
+            array, a pandas Series, a one-column DataFrame or ``(n, 1)`` array (what
+            ``ColumnTransformer`` passes), a 4-D ``NHWC`` or a 3-D ``NHW`` array.
 
         Returns
         -------

@@ -2,7 +2,7 @@
 
 The same cases go through the three entry points that read texts: ``Word2VecEmbedder``
 (against the real GloVe vectors), ``FineTunedTextClassifier`` and ``find_duplicates``.
-Policy (``sktransfer.text.as_text_list``): missing values (whatever ``pandas.isna`` calls
+Policy (``sktransfer._inputs.as_text_list``): missing values (whatever ``pandas.isna`` calls
 missing) are empty texts, bytes decode as UTF-8, anything else that is not a string is
 refused by index. Texts are NFKC-normalised, without zero-width characters, before tokenizing.
 """
