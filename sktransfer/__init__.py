@@ -24,6 +24,7 @@ _LAZY = {
     "FineTunedImageRegressor": ".finetune",
     "FineTunedTextClassifier": ".finetune",
     "PretrainedImageFeaturizer": ".image",
+    "TransformerTextEmbedder": ".text",
     "Word2VecEmbedder": ".text",
     # model selection
     "LeakageSafeKFold": ".model_selection",
@@ -42,7 +43,9 @@ _LAZY = {
     "load_state_dict_file": ".backbones",
     "default_augmentation": ".finetune",
     # word vectors and text
+    "is_bundled_transformer": ".text",
     "list_vectors": ".text",
+    "load_transformer": ".text",
     "load_vectors": ".text",
     "normalize_text": ".text",
     "pickles_on_load": ".text",
@@ -127,8 +130,11 @@ if TYPE_CHECKING:
     )
     from .serving import make_server  # noqa: F401
     from .text import (  # noqa: F401
+        TransformerTextEmbedder,
         Word2VecEmbedder,
+        is_bundled_transformer,
         list_vectors,
+        load_transformer,
         load_vectors,
         normalize_text,
         pickles_on_load,

@@ -15,7 +15,7 @@ def input_kind(model: Any) -> Literal["images", "texts"] | None:
     """
     from .finetune import FineTunedImageEstimator, FineTunedTextClassifier
     from .image import PretrainedImageFeaturizer
-    from .text import Word2VecEmbedder
+    from .text import TransformerTextEmbedder, Word2VecEmbedder
 
     while True:
         if hasattr(model, "best_estimator_"):
@@ -29,6 +29,6 @@ def input_kind(model: Any) -> Literal["images", "texts"] | None:
             break
     if isinstance(model, (PretrainedImageFeaturizer, FineTunedImageEstimator)):
         return "images"
-    if isinstance(model, (Word2VecEmbedder, FineTunedTextClassifier)):
+    if isinstance(model, (Word2VecEmbedder, TransformerTextEmbedder, FineTunedTextClassifier)):
         return "texts"
     return None

@@ -9,7 +9,7 @@ import torch
 
 from .backbones import Backbone, is_weights_path, load_backbone
 
-__all__ = ["shared_backbone", "weights_key"]
+__all__ = ["shared_backbone", "shared_transformer", "weights_key"]
 
 
 def weights_key(weights) -> tuple:
@@ -36,3 +36,27 @@ def shared_backbone(name: str, weights) -> Backbone:
     it. A path is keyed by its size and modification time, so a rewritten file reloads.
     """
     return _cached(name, weights_key(weights), weights)
+
+
+@lru_cache(maxsize=2)
+def _cached_transformer(model: str, key: tuple) -> tuple:
+    from .text import load_transformer
+
+    with torch.random.fork_rng(devices=[]):
+        return load_transformer(model)
+
+
+def shared_transformer(model) -> tuple:
+    """:func:`~sktransfer.text.load_transformer` memoised per process (read-only use).
+
+    A local folder is keyed by its weights file's size and modification time.
+    """
+    path = Path(model).expanduser()
+    weights = path / "model.safetensors"
+    key = (str(path.resolve()), *_stat(weights)) if path.is_dir() else (str(model),)
+    return _cached_transformer(str(model), key)
+
+
+def _stat(path: Path) -> tuple:
+    stat = path.stat() if path.exists() else None
+    return (stat.st_size, stat.st_mtime_ns) if stat else (None, None)

@@ -63,6 +63,7 @@ TRUSTED_TYPES = (
     "sktransfer.image._featurizer.PretrainedImageFeaturizer",
     "sktransfer.model_selection._split.LeakageSafeKFold",
     "sktransfer.text._embedder.Word2VecEmbedder",
+    "sktransfer.text._transformer.TransformerTextEmbedder",
 )
 
 #: Default of ``max_size``: the most bytes a model file may hold once decompressed.
@@ -218,7 +219,7 @@ def _is_local(value: str) -> bool:
 def _references(model: Any) -> Iterator[tuple[Any, str, Any, bool]]:
     """``(estimator, parameter, value, is_pickle_format)`` for everything the model may open."""
     from .backbones import is_weights_path
-    from .text import DEFAULT_VECTORS, pickles_on_load
+    from .text import DEFAULT_VECTORS, is_bundled_transformer, pickles_on_load
 
     for estimator in _sktransfer_objects(model):
         attributes = vars(estimator)
@@ -234,6 +235,10 @@ def _references(model: Any) -> Iterator[tuple[Any, str, Any, bool]]:
         if isinstance(backbone, str) and backbone.startswith("timm:") and ":" in backbone[5:]:
             # timm's "hf-hub:org/name" downloads a model; "local-dir:/path" reads a folder.
             yield estimator, "backbone", backbone.split(":", 2)[2], False
+        model_name = attributes.get("model")
+        if isinstance(model_name, (str, os.PathLike)) and not is_bundled_transformer(model_name):
+            # a transformer folder, or a hub name that downloads (safetensors only, no code)
+            yield estimator, "model", model_name, False
         cache = attributes.get("cache")
         if cache is not None:
             yield estimator, "cache", getattr(cache, "location", cache), False

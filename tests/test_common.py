@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks as checks
 
-from sktransfer import PretrainedImageFeaturizer, Word2VecEmbedder
+from sktransfer import PretrainedImageFeaturizer, TransformerTextEmbedder, Word2VecEmbedder
 from sktransfer.finetune import (
     FineTunedImageClassifier,
     FineTunedImageRegressor,
@@ -26,6 +26,7 @@ ESTIMATORS = [
     PretrainedImageFeaturizer(progress=False),
     Word2VecEmbedder(progress=False),
     Word2VecEmbedder(pooling="sif", normalize=True, progress=False),
+    TransformerTextEmbedder(progress=False),
 ]
 # Predictors take the API checks here; their data checks (fit/predict, string labels,
 # pickling, determinism, GridSearchCV) live in tests/finetune.
@@ -76,7 +77,7 @@ def samples(estimator, request):
 
 
 def _is_text(estimator) -> bool:
-    return isinstance(estimator, Word2VecEmbedder)
+    return isinstance(estimator, (Word2VecEmbedder, TransformerTextEmbedder))
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)

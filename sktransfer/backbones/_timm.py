@@ -9,6 +9,7 @@ import timm
 import torch
 from torch import nn
 
+from .._hub import offline_if_unreachable
 from ..exceptions import UnknownBackboneError, WeightsNotFoundError
 from ._base import Backbone, Preprocessing
 from ._weights import is_weights_path, load_matching, load_state
@@ -192,21 +193,6 @@ def build_timm(name: str, weights: str | None) -> Backbone:
 
 
 def _create_pretrained(arch: str) -> nn.Module:
-    """timm pretrained weights; with the hub unreachable, only its local cache is tried.
-
-    Without this, huggingface_hub retries an unreachable host for about a minute.
-    """
-    import socket
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
-
-    try:
-        socket.getaddrinfo(urlparse(constants.ENDPOINT).hostname, 443)
-    except OSError:
-        offline, constants.HF_HUB_OFFLINE = constants.HF_HUB_OFFLINE, True
-        try:
-            return timm.create_model(arch, pretrained=True)
-        finally:
-            constants.HF_HUB_OFFLINE = offline
-    return timm.create_model(arch, pretrained=True)
+    """timm pretrained weights; with the hub unreachable, only its local cache is tried."""
+    with offline_if_unreachable():
+        return timm.create_model(arch, pretrained=True)

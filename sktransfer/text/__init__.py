@@ -1,4 +1,5 @@
-"""Pretrained word vectors: a resolver, a tokenizer and the ``Word2VecEmbedder`` transformer.
+"""Pretrained text features: word vectors (``Word2VecEmbedder``) and transformers
+(``TransformerTextEmbedder``), their loaders and the tokenizer.
 
 Names load on first use: the tokenizer does not import gensim.
 """
@@ -10,9 +11,13 @@ from typing import TYPE_CHECKING
 from .._lazy import attach
 
 _LAZY = {
+    "DEFAULT_TRANSFORMER": "._transformer",
     "DEFAULT_VECTORS": "._vectors",
+    "TransformerTextEmbedder": "._transformer",
     "Word2VecEmbedder": "._embedder",
     "list_vectors": "._vectors",
+    "is_bundled_transformer": "._transformer",
+    "load_transformer": "._transformer",
     "load_vectors": "._vectors",
     "normalize_text": ".._inputs",
     "pickles_on_load": "._vectors",
@@ -24,6 +29,12 @@ __all__ = sorted(_LAZY)
 if TYPE_CHECKING:
     from .._inputs import normalize_text, tokenize  # noqa: F401
     from ._embedder import Word2VecEmbedder  # noqa: F401
+    from ._transformer import (  # noqa: F401
+        DEFAULT_TRANSFORMER,
+        TransformerTextEmbedder,
+        is_bundled_transformer,
+        load_transformer,
+    )
     from ._vectors import (  # noqa: F401
         DEFAULT_VECTORS,
         list_vectors,

