@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from sktransfer import PretrainedImageFeaturizer
-from sktransfer.backbones._registry import _cached
+from sktransfer._shared_backbones import _cached
 
 distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
