@@ -9,15 +9,14 @@ import torch
 
 from .backbones import Backbone, is_weights_path, load_backbone
 
-__all__ = ["shared_backbone", "shared_transformer", "weights_key"]
+__all__ = ["shared_backbone", "shared_transformer", "transformer_key", "weights_key"]
 
 
 def weights_key(weights) -> tuple:
     """What identifies a weights spec: its name, or a file's resolved path, size and mtime."""
     if is_weights_path(weights):
         path = Path(weights).expanduser().resolve()
-        stat = path.stat() if path.exists() else None
-        return (str(path), stat.st_size if stat else None, stat.st_mtime_ns if stat else None)
+        return (str(path), *_stat(path))
     return (weights,)
 
 
@@ -46,15 +45,19 @@ def _cached_transformer(model: str, key: tuple) -> tuple:
         return load_transformer(model)
 
 
-def shared_transformer(model) -> tuple:
-    """:func:`~sktransfer.text.load_transformer` memoised per process (read-only use).
-
-    A local folder is keyed by its weights file's size and modification time.
-    """
+def transformer_key(model) -> tuple:
+    """What identifies a transformer: its name, or a folder's path and its weights file's
+    size and modification time (so rewritten weights reload, and cache apart)."""
     path = Path(model).expanduser()
-    weights = path / "model.safetensors"
-    key = (str(path.resolve()), *_stat(weights)) if path.is_dir() else (str(model),)
-    return _cached_transformer(str(model), key)
+    if not path.is_dir():
+        return (str(model),)
+    return (str(path.resolve()), *_stat(path / "model.safetensors"))
+
+
+def shared_transformer(model) -> tuple:
+    """:func:`~sktransfer.text.load_transformer` memoised per process (read-only use),
+    keyed by :func:`transformer_key`."""
+    return _cached_transformer(str(model), transformer_key(model))
 
 
 def _stat(path: Path) -> tuple:

@@ -344,13 +344,15 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return pooled.cpu().numpy()
 
     def _feature_cache(self) -> FeatureCache | None:
+        from .._shared_backbones import transformer_key
+
         location = resolve_location(self.cache)
         if location is None:
             return None
         namespace = fingerprint(
             format=1,
             kind="text",
-            model=str(self.model),
+            model=transformer_key(self.model),
             source=self.source_,
             pooling=self.pooling,
             normalize=self.normalize,

