@@ -1,7 +1,8 @@
 """Run every benchmark and write ``results.json`` and ``RESULTS.md`` beside this file.
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
-featurizer, selection, text, duplicates, finetune, text_finetune, scale_out (needs
+featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
+scale_out (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -30,6 +31,7 @@ import scale_out  # noqa: E402
 import selection  # noqa: E402
 import text  # noqa: E402
 import text_finetune  # noqa: E402
+import text_transformer  # noqa: E402
 
 SECTIONS = (
     "featurizer",
@@ -38,6 +40,7 @@ SECTIONS = (
     "duplicates",
     "finetune",
     "text_finetune",
+    "text_transformer",
     "scale_out",
 )
 
@@ -88,6 +91,54 @@ def _featurizer_tables(figures: dict) -> list[str]:
         "",
         *_missing_peers(figures),
     ]
+
+
+def _transformer_tables(tt: dict) -> list[str]:
+    lines = [
+        "## Pretrained transformers for text (all-MiniLM-L6-v2, CPU)",
+        "",
+        "Test accuracy on one leakage-safe 80/20 split per dataset (the same for every model);",
+        "the fine-tuned model's `unfreeze` chosen by a 3-fold GridSearchCV on the training part.",
+        "",
+        "| dataset | model | accuracy | fit s |",
+        "|---|---|---|---|",
+    ]
+    for name, result in tt["accuracy"].items():
+        for model, r in result["models"].items():
+            extra = (
+                f" (unfreeze={r['best_unfreeze']} of {r['grid']}, CV {r['cv_scores']})"
+                if "best_unfreeze" in r
+                else ""
+            )
+            lines.append(f"| {name} | {model}{extra} | {r['accuracy']:.4f} | {r['fit_seconds']} |")
+    lines.append("")
+    for name, result in tt["accuracy"].items():
+        lines.append(
+            f"- {name}: fine-tuned minus the better baseline "
+            f"{result['fine_tuned_minus_best_baseline']:+.4f}; frozen MiniLM minus word "
+            f"vectors {result['frozen_minus_word_vectors']:+.4f}."
+        )
+    th = tt["throughput"]
+    rate = th["texts_per_second"]
+    gc = tt["grid_cache"]
+    lines += [
+        "",
+        f"Embedding {th['n_texts']:,} SMS messages (texts/s): TransformerTextEmbedder "
+        f"{rate['ours']}, SentenceTransformer.encode {rate['sentence_transformers']}, pure "
+        f"forward on pre-tokenized length-sorted batches {rate['forward']}: "
+        f"{th['ours_vs_sentence_transformers']}x sentence-transformers, "
+        f"{th['ours_vs_forward']}x the forward pass. Warm cache {th['warm_vs_cold']}x the "
+        f"cold pass ({th['cold_seconds']} s -> {th['warm_seconds']} s).",
+        "",
+        f"GridSearchCV over unfreeze {gc['grid']} ({gc['n_texts']} CR sentences, 3 folds, "
+        f"{gc['max_epochs']} epochs): {gc['cache']['seconds']} s with the frozen-layer cache, "
+        f"{gc['no_cache']['seconds']} s with cache=None, {gc['speedup']}x; identical scores: "
+        f"{gc['identical_scores']} ({gc['cache']['cv_scores']}). Mean fit seconds per "
+        f"candidate: {gc['cache']['fit_seconds']} with, {gc['no_cache']['fit_seconds']} "
+        "without.",
+        "",
+    ]
+    return lines
 
 
 def to_markdown(results: dict) -> str:
@@ -276,6 +327,9 @@ def to_markdown(results: dict) -> str:
             f"{tf['targets']['cnn_all_messages_fit_seconds']}.",
             "",
         ]
+    tt = results.get("text_transformer")
+    if tt:
+        lines += _transformer_tables(tt)
     so = results.get("scale_out")
     if so:
         lines += [
@@ -349,6 +403,8 @@ def main() -> None:
     if args.only in (None, "text_finetune"):
         sizes = {"n_splits": 3, "max_epochs": 2, "limit": 1500} if args.quick else {}
         results["text_finetune"] = text_finetune.run(**sizes)
+    if args.only in (None, "text_transformer"):
+        results["text_transformer"] = text_transformer.run(quick=args.quick)
     if args.only in (None, "scale_out"):
         sizes = {"n_search": 24, "n_featurize": 64} if args.quick else {}
         results["scale_out"] = scale_out.run(**sizes)

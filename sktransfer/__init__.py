@@ -23,6 +23,9 @@ _LAZY = {
     "FineTunedImageEstimator": ".finetune",
     "FineTunedImageRegressor": ".finetune",
     "FineTunedTextClassifier": ".finetune",
+    "FineTunedTransformerClassifier": ".finetune",
+    "FineTunedTransformerEstimator": ".finetune",
+    "FineTunedTransformerRegressor": ".finetune",
     "PretrainedImageFeaturizer": ".image",
     "TransformerTextEmbedder": ".text",
     "Word2VecEmbedder": ".text",
@@ -117,6 +120,9 @@ if TYPE_CHECKING:
         FineTunedImageEstimator,
         FineTunedImageRegressor,
         FineTunedTextClassifier,
+        FineTunedTransformerClassifier,
+        FineTunedTransformerEstimator,
+        FineTunedTransformerRegressor,
         default_augmentation,
     )
     from .image import PretrainedImageFeaturizer  # noqa: F401

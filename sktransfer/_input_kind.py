@@ -13,7 +13,11 @@ def input_kind(model: Any) -> Literal["images", "texts"] | None:
     None when it starts with anything else (a table, raw pixels), which the command line and
     the server cannot feed.
     """
-    from .finetune import FineTunedImageEstimator, FineTunedTextClassifier
+    from .finetune import (
+        FineTunedImageEstimator,
+        FineTunedTextClassifier,
+        FineTunedTransformerEstimator,
+    )
     from .image import PretrainedImageFeaturizer
     from .text import TransformerTextEmbedder, Word2VecEmbedder
 
@@ -29,6 +33,12 @@ def input_kind(model: Any) -> Literal["images", "texts"] | None:
             break
     if isinstance(model, (PretrainedImageFeaturizer, FineTunedImageEstimator)):
         return "images"
-    if isinstance(model, (Word2VecEmbedder, TransformerTextEmbedder, FineTunedTextClassifier)):
+    texts = (
+        Word2VecEmbedder,
+        TransformerTextEmbedder,
+        FineTunedTextClassifier,
+        FineTunedTransformerEstimator,
+    )
+    if isinstance(model, texts):
         return "texts"
     return None

@@ -60,6 +60,8 @@ TRUSTED_TYPES = (
     "sktransfer.finetune._classifier.FineTunedImageClassifier",
     "sktransfer.finetune._regressor.FineTunedImageRegressor",
     "sktransfer.finetune._text.FineTunedTextClassifier",
+    "sktransfer.finetune._transformer_classifier.FineTunedTransformerClassifier",
+    "sktransfer.finetune._transformer_regressor.FineTunedTransformerRegressor",
     "sktransfer.image._featurizer.PretrainedImageFeaturizer",
     "sktransfer.model_selection._split.LeakageSafeKFold",
     "sktransfer.text._embedder.Word2VecEmbedder",

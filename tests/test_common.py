@@ -20,6 +20,8 @@ from sktransfer.finetune import (
     FineTunedImageClassifier,
     FineTunedImageRegressor,
     FineTunedTextClassifier,
+    FineTunedTransformerClassifier,
+    FineTunedTransformerRegressor,
 )
 
 ESTIMATORS = [
@@ -34,6 +36,8 @@ PREDICTORS = [
     FineTunedImageClassifier(progress=False),
     FineTunedImageRegressor(progress=False),
     FineTunedTextClassifier(),
+    FineTunedTransformerClassifier(progress=False),
+    FineTunedTransformerRegressor(progress=False),
 ]
 
 API_CHECKS = [

@@ -4,11 +4,17 @@ from ._base import FineTunedImageEstimator, default_augmentation
 from ._classifier import FineTunedImageClassifier
 from ._regressor import FineTunedImageRegressor
 from ._text import FineTunedTextClassifier
+from ._transformer import FineTunedTransformerEstimator
+from ._transformer_classifier import FineTunedTransformerClassifier
+from ._transformer_regressor import FineTunedTransformerRegressor
 
 __all__ = [
     "FineTunedImageClassifier",
     "FineTunedImageEstimator",
     "FineTunedImageRegressor",
     "FineTunedTextClassifier",
+    "FineTunedTransformerClassifier",
+    "FineTunedTransformerEstimator",
+    "FineTunedTransformerRegressor",
     "default_augmentation",
 ]

@@ -28,8 +28,8 @@ class GradualUnfreezing(Callback):
         self.epochs_per_stage = epochs_per_stage
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        top = getattr(net.module_, "top", net.module_)  # a TrainableTop
-        groups = list(top.trunk.named_children())
+        top = getattr(net.module_, "top", net.module_)  # has layer_groups() and waiting
+        groups = top.layer_groups()
         stage = (len(net.history) - 1) // self.epochs_per_stage
         n_training = min(len(groups), stage)
         top.waiting = {name for name, _ in groups[: len(groups) - n_training]}

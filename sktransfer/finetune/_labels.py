@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-__all__ = ["encode_labels"]
+__all__ = ["class_weights", "encode_labels", "encode_values"]
 
 
 def encode_labels(
@@ -36,3 +36,29 @@ def encode_labels(
             f"are {owner.classes_.tolist()}."
         )
     return np.searchsorted(owner.classes_, y).astype(np.int64)
+
+
+def class_weights(class_weight: Any, classes: np.ndarray, encoded: np.ndarray) -> np.ndarray | None:
+    """Per-class loss weights, in the order of ``classes``, as sklearn classifiers take them:
+    None, "balanced" (``n_samples / (n_classes * count)``), or a dict of label to weight."""
+    if class_weight is None:
+        return None
+    from sklearn.utils.class_weight import compute_class_weight
+
+    return compute_class_weight(class_weight, classes=classes, y=classes[encoded])
+
+
+def encode_values(owner: Any, y: Any, n_samples: int, *, refit: bool) -> np.ndarray:
+    """Regression targets as a float32 ``(n_samples, n_outputs_)`` array; with ``refit``,
+    set ``n_outputs_`` (and whether ``y`` was 1-D) on ``owner`` first."""
+    from sklearn.utils.validation import check_array
+
+    if n_samples == 0:
+        raise ValueError("Found 0 samples; fitting needs at least one.")
+    y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y")
+    if len(y) != n_samples:
+        raise ValueError(f"X has {n_samples} samples but y has {len(y)} targets.")
+    if refit:
+        owner._one_target = y.ndim == 1
+        owner.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+    return y.reshape(n_samples, owner.n_outputs_)

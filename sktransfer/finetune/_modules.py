@@ -46,9 +46,13 @@ class TrainableTop(nn.Module):
         self.tokens = tokens
         self.waiting: set[str] = set()
 
+    def layer_groups(self) -> list[tuple[str, nn.Module]]:
+        """The trainable groups, bottom first, by name (what gradual unfreezing steps)."""
+        return list(self.trunk.named_children())
+
     def train(self, mode: bool = True) -> TrainableTop:
         super().train(mode)
-        for name, group in self.trunk.named_children():
+        for name, group in self.layer_groups():
             if name in self.waiting:
                 group.eval()
         return self

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._inputs import as_sample_list
 from ._base import FineTunedImageEstimator
 from ._callbacks import TransferRegressorNet
+from ._labels import encode_values
 
 __all__ = ["FineTunedImageRegressor"]
 
@@ -54,17 +55,9 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
         return predictions.ravel() if self._one_target else predictions
 
     def _encode_targets(self, y, n_samples, *, refit):
-        if n_samples == 0:
-            raise ValueError("Found 0 samples; fitting needs at least one.")
-        y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y")
-        if len(y) != n_samples:
-            raise ValueError(f"X has {n_samples} samples but y has {len(y)} targets.")
-        if refit:
-            if self.label_smoothing:
-                raise ValueError("label_smoothing applies to classifiers; leave it at 0.")
-            self._one_target = y.ndim == 1
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        return y.reshape(n_samples, self.n_outputs_)
+        if refit and self.label_smoothing:
+            raise ValueError("label_smoothing applies to classifiers; leave it at 0.")
+        return encode_values(self, y, n_samples, refit=refit)
 
     def _n_outputs(self) -> int:
         return self.n_outputs_

@@ -47,13 +47,37 @@ def _cosine(optimizer: torch.optim.Optimizer, T_max: int, last_epoch: int = -1):
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=T_max, last_epoch=last_epoch)
 
 
-def lr_schedule(kind: str, steps: int) -> LRScheduler:
-    """skorch's ``LRScheduler`` stepping a cosine or one-cycle schedule after every batch.
+class _WarmupDecay:
+    """The factor of each group's rate at a step: linear warmup over ``warmup`` steps, then
+    a linear or cosine decay to 0 at ``steps`` (a picklable ``LambdaLR`` function)."""
 
+    def __init__(self, kind: str, steps: int, warmup: int):
+        self.kind, self.steps, self.warmup = kind, steps, warmup
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup:
+            return (step + 1) / (self.warmup + 1)
+        progress = min(1.0, (step - self.warmup) / max(1, self.steps - self.warmup))
+        if self.kind == "linear":
+            return 1.0 - progress
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def lr_schedule(kind: str, steps: int, warmup: float = 0.0) -> LRScheduler:
+    """skorch's ``LRScheduler`` stepping a schedule after every batch.
+
+    ``kind`` is "cosine", "linear" (decay to 0) or "onecycle"; ``warmup`` is the share of
+    the ``steps`` over which cosine or linear schedules first rise linearly (BERT-style).
     Each call of ``fit`` or ``partial_fit`` starts the schedule again (``last_epoch=-1``),
     peaking at each parameter group's own (discriminative) learning rate.
     """
     steps = max(1, steps)
+    if kind == "linear" or (kind == "cosine" and warmup > 0):
+        # LambdaLR scales each group's first rate, kept as ``initial_lr`` across restarts.
+        decay = _WarmupDecay(kind, steps, round(warmup * steps))
+        return LRScheduler(
+            torch.optim.lr_scheduler.LambdaLR, step_every="batch", event_name=None, lr_lambda=decay
+        )
     if kind == "onecycle":
         return LRScheduler(
             _one_cycle, step_every="batch", event_name=None, total_steps=steps + 1, last_epoch=-1

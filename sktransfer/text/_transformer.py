@@ -26,6 +26,7 @@ from .._device import resolve_device
 from .._hub import offline_if_unreachable
 from .._inputs import as_text_list
 from .._progress import progress_bar
+from .._transformer_parts import POOLINGS, pool_states, states_at
 from ..exceptions import WeightsNotFoundError
 
 __all__ = [
@@ -146,6 +147,9 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Attention-masked mean of the token states, the first (``[CLS]``) token's state, or
         the masked maximum. With ``normalize=True``, "mean" gives the default model's own
         sentence-transformers embedding.
+    layer : int or None, default=None
+        The token states pooled: those after this many transformer layers (0: the
+        embeddings' output; the layers above do not run). None: the last layer's.
     normalize : bool, default=True
         Scale each embedding to unit length (cosine similarity becomes a dot product).
     max_length : int or None, default=None
@@ -165,6 +169,8 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     ----------
     n_features_out_ : int
         Width of the embeddings (384 for the default).
+    layer_ : int
+        The layer whose states are pooled (``layer``, or the number of layers).
     max_length_ : int
         Tokens kept per text.
     source_ : str
@@ -174,8 +180,10 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     -----
     Texts follow the policy of :class:`Word2VecEmbedder`: missing values (None, NaN) embed
     as empty texts, bytes are decoded as UTF-8, and anything else raises an error naming its
-    index. The network is not pickled: a fitted embedder stores its specification and
-    rebuilds the network lazily, once per process, so it pickles to a few kilobytes.
+    index. :meth:`token_states` gives the states of every token instead of their pooled
+    vector (what the layers above ``layer`` would read). The network is not pickled: a
+    fitted embedder stores its specification and rebuilds the network lazily, once per
+    process, so it pickles to a few kilobytes.
 
     Examples
     --------
@@ -191,7 +199,8 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     _parameter_constraints: dict = {
         "model": [str, os.PathLike],
-        "pooling": [StrOptions({"mean", "cls", "max"})],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "layer": [Interval(Integral, 0, None, closed="left"), None],
         "normalize": ["boolean"],
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -205,6 +214,7 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         model: str | os.PathLike = DEFAULT_TRANSFORMER,
         *,
         pooling: str = "mean",
+        layer: int | None = None,
         normalize: bool = True,
         max_length: int | None = None,
         batch_size: int = 64,
@@ -214,6 +224,7 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     ):
         self.model = model
         self.pooling = pooling
+        self.layer = layer
         self.normalize = normalize
         self.max_length = max_length
         self.batch_size = batch_size
@@ -241,6 +252,10 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         limit = min(tokenizer.model_max_length, encoder.config.max_position_embeddings)
         default = _sentence_max_length(self.source_) or limit
         self.max_length_ = int(min(self.max_length or default, limit))
+        n_layers = encoder.config.num_hidden_layers
+        if self.layer is not None and self.layer > n_layers:
+            raise ValueError(f"layer={self.layer}, but {self.model!r} has {n_layers} layers.")
+        self.layer_ = n_layers if self.layer is None else int(self.layer)
         self.n_features_out_ = int(encoder.config.hidden_size)
         return self
 
@@ -259,42 +274,45 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         check_is_fitted(self)
         texts = as_text_list(X)
         out = np.empty((len(texts), self.n_features_out_), dtype=np.float32)
-        store = self._feature_cache()
-        todo = list(range(len(texts)))
-        digests: list[bytes] = []
-        if store is not None:
-            digests = [hashlib.blake2b(t.encode("utf-8"), digest_size=32).digest() for t in texts]
-            todo = []
-            for i, digest in enumerate(digests):
-                cached = store.get(digest, self.n_features_out_)
-                if cached is None:
-                    todo.append(i)
-                else:
-                    out[i] = cached
-        if not todo:  # every text read back from the cache: the model is not needed
-            return out
-        tokenizer, encoder = self._load()
-        device = resolve_device(self.device)
-        encoder = encoder.to(device)
-        logger.info("Embedding %d texts with %s on %s.", len(todo), self.model, device)
-        encoded = tokenizer([texts[i] for i in todo], truncation=True, max_length=self.max_length_)[
-            "input_ids"
-        ]
-        order = np.argsort([len(ids) for ids in encoded], kind="stable")  # dynamic padding
-        with progress_bar(self.progress, len(todo), unit="text", desc="embed") as bar:
-            for start in range(0, len(order), self.batch_size):
-                chosen = order[start : start + self.batch_size]
-                batch = tokenizer.pad(
-                    {"input_ids": [encoded[k] for k in chosen]}, return_tensors="pt"
-                )
-                vectors = self._embed(encoder, batch, device)
-                rows = [todo[k] for k in chosen]
-                out[rows] = vectors
-                if store is not None:
-                    for row, vector in zip(rows, vectors, strict=True):
-                        store.put(digests[row], vector)
-                bar.update(len(chosen))
+        for i, vector in self._vectors(texts, tokens=None):
+            out[i] = vector
         return out
+
+    def tokenize(self, X: Any) -> list[list[int]]:
+        """The token ids of each text, as the model reads them (cut at ``max_length_``).
+
+        Parameters
+        ----------
+        X : collection of texts
+
+        Returns
+        -------
+        ids : list of lists of int
+        """
+        check_is_fitted(self)
+        return self._tokenize(as_text_list(X))
+
+    def token_states(self, X: Any) -> list[np.ndarray]:
+        """The states of every token of each text at ``layer_``, before pooling.
+
+        Cached like the embeddings (under their own key) when ``cache`` is set.
+
+        Parameters
+        ----------
+        X : collection of texts
+
+        Returns
+        -------
+        states : list of ndarray of shape (n_tokens, n_features_out), dtype float32
+            One array per text, a row per token of :meth:`tokenize`.
+        """
+        check_is_fitted(self)
+        texts = as_text_list(X)
+        ids = self._tokenize(texts)
+        states: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for i, vector in self._vectors(texts, tokens=ids):
+            states[i] = vector.reshape(len(ids[i]), self.n_features_out_)
+        return states
 
     @property
     def _n_features_out(self) -> int:
@@ -324,38 +342,92 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             self._model = shared_transformer(self.model)
         return self._model
 
-    def _embed(self, encoder: Any, batch: dict, device: torch.device) -> np.ndarray:
+    def _tokenize(self, texts: list[str]) -> list[list[int]]:
+        tokenizer, _ = self._load()
+        return tokenizer(texts, truncation=True, max_length=self.max_length_)["input_ids"]
+
+    def _vectors(self, texts: list[str], tokens: list[list[int]] | None):
+        """``(index, vector)`` of each text: its pooled embedding, or with ``tokens`` (the
+        texts' token ids) its flattened token states; read back from the cache where
+        present, else computed in length-sorted batches, once per distinct text (so that
+        repeated texts get the same vector, whichever batch they would fall in)."""
+        width = self.n_features_out_
+        store = self._feature_cache("tokens" if tokens is not None else "pooled")
+        todo = list(range(len(texts)))
+        digests: list[bytes] = []
+        if store is not None:
+            digests = [hashlib.blake2b(t.encode("utf-8"), digest_size=32).digest() for t in texts]
+            todo = []
+            for i, digest in enumerate(digests):
+                dim = width * len(tokens[i]) if tokens is not None else width
+                cached = store.get(digest, dim)
+                if cached is None:
+                    todo.append(i)
+                else:
+                    yield i, cached
+        if not todo:  # every text read back from the cache: the model is not needed
+            return
+        copies: dict[str, list[int]] = {}
+        for i in todo:
+            copies.setdefault(texts[i], []).append(i)
+        todo = [positions[0] for positions in copies.values()]
+        tokenizer, encoder = self._load()
+        device = resolve_device(self.device)
+        encoder = encoder.to(device)
+        logger.info("Embedding %d texts with %s on %s.", len(todo), self.model, device)
+        if tokens is None:
+            encoded = self._tokenize([texts[i] for i in todo])
+        else:
+            encoded = [tokens[i] for i in todo]
+        order = np.argsort([len(ids) for ids in encoded], kind="stable")  # dynamic padding
+        with progress_bar(self.progress, len(todo), unit="text", desc="embed") as bar:
+            for start in range(0, len(order), self.batch_size):
+                chosen = order[start : start + self.batch_size]
+                batch = tokenizer.pad(
+                    {"input_ids": [encoded[k] for k in chosen]}, return_tensors="pt"
+                )
+                states = self._embed(encoder, batch, device, pool=tokens is None)
+                for k, vector in zip(chosen, states, strict=True):
+                    if tokens is not None:  # the text's own tokens, not the batch's padding
+                        vector = vector[: len(encoded[k])].reshape(-1)
+                    if store is not None:
+                        store.put(digests[todo[k]], vector)
+                    for i in copies[texts[todo[k]]]:
+                        yield i, vector
+                bar.update(len(chosen))
+
+    def _embed(
+        self, encoder: Any, batch: dict, device: torch.device, pool: bool = True
+    ) -> np.ndarray:
         ids = batch["input_ids"].to(device)
         mask = batch["attention_mask"].to(device)
         with (
             torch.inference_mode(),
             torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"),
         ):
-            states = encoder(input_ids=ids, attention_mask=mask).last_hidden_state.float()
-        if self.pooling == "cls":
-            pooled = states[:, 0]
-        elif self.pooling == "max":
-            pooled = states.masked_fill(~mask.bool().unsqueeze(2), float("-inf")).amax(1)
-        else:
-            weights = mask.unsqueeze(2).to(states.dtype)
-            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            states = states_at(encoder, ids, mask, self.layer_).float()
+        if not pool:
+            return states.cpu().numpy()
+        pooled = pool_states(states, mask, self.pooling)
         if self.normalize:
             pooled = torch.nn.functional.normalize(pooled, dim=1)
         return pooled.cpu().numpy()
 
-    def _feature_cache(self) -> FeatureCache | None:
+    def _feature_cache(self, kind: str) -> FeatureCache | None:
         from .._shared_backbones import transformer_key
 
         location = resolve_location(self.cache)
         if location is None:
             return None
-        namespace = fingerprint(
-            format=1,
-            kind="text",
-            model=transformer_key(self.model),
-            source=self.source_,
-            pooling=self.pooling,
-            normalize=self.normalize,
-            max_length=self.max_length_,
-        )
-        return FeatureCache(location, namespace)
+        parts = {
+            "model": transformer_key(self.model),
+            "source": self.source_,
+            "max_length": self.max_length_,
+        }
+        if kind == "tokens":  # token states do not depend on the pooling
+            parts.update(kind="text-tokens", layer=self.layer_)
+        else:  # the key of the last layer's embeddings predates ``layer``
+            parts.update(kind="text", pooling=self.pooling, normalize=self.normalize)
+            if self.layer is not None:
+                parts["layer"] = self.layer_
+        return FeatureCache(location, fingerprint(format=1, **parts))

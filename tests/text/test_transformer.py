@@ -93,7 +93,7 @@ def test_warm_cache_is_read_back_without_the_model(tmp_path, sms, monkeypatch):
     monkeypatch.setattr(
         transformer_module.TransformerTextEmbedder,
         "_embed",
-        lambda self, *a: calls.append(1) or forward(self, *a),
+        lambda self, *a, **k: calls.append(1) or forward(self, *a, **k),
     )
     warm = clone(cold).fit(texts)
     np.testing.assert_array_equal(warm.transform(texts), first)
@@ -155,7 +155,42 @@ def test_rewritten_folder_weights_are_cached_apart(tmp_path, monkeypatch):
     monkeypatch.setattr(
         transformer_module.TransformerTextEmbedder,
         "_embed",
-        lambda self, *a: calls.append(1) or forward(self, *a),
+        lambda self, *a, **k: calls.append(1) or forward(self, *a, **k),
     )
     clone(first).fit(SENTENCES).transform(SENTENCES)
     assert calls  # new weights: the old entries are not read back
+
+
+def test_token_states_at_a_layer_are_the_models_hidden_states(sms, tmp_path):
+    """``layer`` stops the forward pass there; the states equal Hugging Face's own."""
+    import torch
+
+    from sktransfer.text import load_transformer
+
+    tokenizer, model = load_transformer()
+    texts = sms["text"][:6].tolist() + [""]
+    for layer in (0, 4, None):
+        embedder = TransformerTextEmbedder(layer=layer, cache=tmp_path, progress=False).fit(texts)
+        states = embedder.token_states(texts)
+        again = embedder.token_states(texts)  # read back from the cache
+        for text, got, cached in zip(texts, states, again, strict=True):
+            with torch.inference_mode():
+                hidden = model(**tokenizer([text], return_tensors="pt"), output_hidden_states=True)
+            expected = hidden.hidden_states[embedder.layer_][0].numpy()
+            assert got.shape == expected.shape == (len(embedder.tokenize([text])[0]), 384)
+            np.testing.assert_allclose(got, expected, atol=1e-5)
+            np.testing.assert_array_equal(cached, got)
+    assert embedder.layer_ == 6
+
+
+def test_pooling_a_middle_layer_differs_from_the_last(sms):
+    texts = sms["text"][:8].tolist()
+    last = TransformerTextEmbedder(progress=False).fit(texts)
+    middle = TransformerTextEmbedder(layer=3, progress=False).fit(texts)
+    states = middle.token_states(texts)
+    pooled = np.stack([s.mean(0) for s in states])
+    pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    np.testing.assert_allclose(middle.transform(texts), pooled, atol=1e-5)
+    assert not np.allclose(middle.transform(texts), last.transform(texts), atol=1e-2)
+    with pytest.raises(ValueError, match="layer=7, but 'all-MiniLM-L6-v2' has 6 layers"):
+        TransformerTextEmbedder(layer=7).fit(texts)
