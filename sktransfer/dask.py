@@ -1,11 +1,12 @@
-"""Featurize images on a Dask cluster, partition by partition, and write parquet.
+"""Featurize images or texts on a Dask cluster, partition by partition, and write parquet.
 
 Needs ``pip install "sktransfer[dask]"``. A fitted :class:`~sktransfer.PretrainedImageFeaturizer`
-pickles to its specification (a few kilobytes, no weights), so it ships cheaply with every
-task; each worker process loads the network once, on the first partition it featurizes,
-and keeps it for the next ones (:func:`sktransfer.backbones.load_backbone` memoised per
-process). The weights must therefore load on every worker: the default backbone's install
-with sktransfer; others need the hub cache or a path every worker can read.
+or :class:`~sktransfer.TransformerTextEmbedder` pickles to its specification (a few
+kilobytes, no weights), so it ships cheaply with every task; each worker process loads the
+network once, on the first partition it featurizes, and keeps it for the next ones (the
+loaders are memoised per process). The weights must therefore load on every worker: the
+default backbone's and transformer's install with sktransfer; others need the hub cache or
+a path every worker can read.
 
 Grid searches need nothing from this module: ``GridSearchCV(..., n_jobs=-1)`` inside
 ``joblib.parallel_backend("dask")`` runs its fits on the cluster (see the user
@@ -32,14 +33,14 @@ __all__ = ["featurize", "featurize_to_parquet"]
 def featurize(
     frame: Any, featurizer: Any, *, column: str = "path", keep_columns: bool = True
 ) -> dd.DataFrame:
-    """The features of a dask DataFrame's image column, as a lazy dask DataFrame.
+    """The features of a dask DataFrame's image or text column, as a lazy dask DataFrame.
 
     Parameters
     ----------
     frame : dask DataFrame or Series
-        Image paths (or encoded bytes) in ``column``, one image per row; a Series is
+        Image paths (or encoded bytes), or texts, in ``column``, one per row; a Series is
         taken as that column.
-    featurizer : PretrainedImageFeaturizer
+    featurizer : PretrainedImageFeaturizer, TransformerTextEmbedder or Word2VecEmbedder
         Fitted or not (it is then fitted here, which only loads the network). Its
         ``on_error`` and ``cache`` apply on the workers; a cache folder must be one
         every worker can reach. Progress bars are turned off on the workers.

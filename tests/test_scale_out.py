@@ -96,6 +96,21 @@ def test_featurize_to_parquet_on_the_cluster_equals_the_local_run(
     assert list(only.columns) == names and len(only) == 240
 
 
+def test_a_text_column_featurizes_on_the_cluster_as_locally(client, sms):
+    from sktransfer import TransformerTextEmbedder
+    from sktransfer.dask import featurize
+
+    messages = sms.iloc[:120].reset_index(drop=True)
+    frame = dd.from_pandas(messages, npartitions=4)
+    embedder = TransformerTextEmbedder(batch_size=16, progress=False)
+    features = featurize(frame, embedder, column="text").compute()
+    names = [f"transformertextembedder{i}" for i in range(384)]
+    assert list(features.columns) == ["label", "text", *names]
+    assert features["text"].tolist() == messages["text"].tolist()
+    local = TransformerTextEmbedder(progress=False).fit_transform(messages["text"])
+    np.testing.assert_allclose(features[names].to_numpy(), local, atol=1e-5)
+
+
 def test_grid_search_under_the_dask_joblib_backend_equals_the_local_run(client, local_search):
     local, (X, y) = local_search
     with parallel_backend("dask"):
