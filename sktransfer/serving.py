@@ -1,13 +1,19 @@
-"""Serve a fitted image model over HTTP: ``POST /predict`` with image uploads, ``GET /health``.
+"""Serve a fitted image or text model over HTTP: ``POST /predict`` and ``GET /health``.
 
 Built on the standard library's threading HTTP server, for a model behind a reverse proxy
 or on a trusted network (``sktransfer serve`` listens on 127.0.0.1 unless told otherwise).
 
-- ``POST /predict`` takes the image as the raw request body (``curl --data-binary
-  @cat.jpg``) or one or more files as ``multipart/form-data`` (``curl -F file=@cat.jpg``),
-  and answers ``{"predictions": [{"file": ..., "class": ..., "probabilities": {...}}]}``
-  (``"prediction"`` for a regressor).
-- Uploads are only ever decoded as images: a client cannot make the server read a path.
+- An image model's ``POST /predict`` takes the image as the raw request body (``curl
+  --data-binary @cat.jpg``) or one or more files as ``multipart/form-data`` (``curl -F
+  file=@cat.jpg``), and answers ``{"predictions": [{"file": ..., "class": ...,
+  "probabilities": {...}}]}`` (``"prediction"`` for a regressor).
+- A text model's ``POST /predict`` takes JSON, ``{"texts": ["...", ...]}`` (``null`` is a
+  missing text, embedded as the empty one), and answers the same with ``"index"`` (the
+  text's position in the request) in place of ``"file"``. Anything else in the list, a
+  body that is not that JSON object, or more than ``max_texts`` texts is refused (400 or
+  413) naming the index, before the model runs.
+- Uploads are only ever decoded as images, texts only ever read as strings: a client
+  cannot make the server read a path.
 - Every request is bounded before work is done on it: a body over ``max_bytes`` is refused
   with 413 before it is read; a multipart body with more than ``max_parts`` parts, a part
   header over 8 KiB or a nested multipart part is refused before it is parsed; an image in a
@@ -46,6 +52,7 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_PARTS",
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_TEXTS",
     "make_server",
 ]
 
@@ -53,6 +60,7 @@ DEFAULT_MAX_BYTES = 16 * 2**20
 DEFAULT_MAX_PIXELS = 40_000_000  # 8000 x 5000
 DEFAULT_MAX_PARTS = 16
 DEFAULT_MAX_CONNECTIONS = 8
+DEFAULT_MAX_TEXTS = 256
 #: The image formats the server decodes. In each, the header states the size that decoding
 #: allocates, so ``max_pixels`` is checked before any pixel is decoded. Containers such as
 #: ICO and ICNS decode while they are opened, and are refused.
@@ -79,6 +87,7 @@ class RequestError(Exception):
         "max_bytes": [Interval(Integral, 1, None, closed="left")],
         "max_pixels": [Interval(Integral, 1, None, closed="left")],
         "max_parts": [Interval(Integral, 1, None, closed="left")],
+        "max_texts": [Interval(Integral, 1, None, closed="left")],
         "max_connections": [Interval(Integral, 1, None, closed="left")],
         "timeout": [Interval(Real, 0, None, closed="neither")],
     },
@@ -92,6 +101,7 @@ def make_server(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_parts: int = DEFAULT_MAX_PARTS,
+    max_texts: int = DEFAULT_MAX_TEXTS,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     timeout: float = 30.0,
 ) -> ThreadingHTTPServer:
@@ -100,9 +110,11 @@ def make_server(
     Parameters
     ----------
     model : fitted estimator
-        Takes images: a pipeline that starts with
-        :class:`~sktransfer.PretrainedImageFeaturizer`, or a fine-tuned image estimator
-        (or a search over either). Any other model raises a ValueError here.
+        Takes images (a pipeline that starts with
+        :class:`~sktransfer.PretrainedImageFeaturizer`, a fine-tuned image estimator) or
+        texts (a pipeline that starts with :class:`~sktransfer.TransformerTextEmbedder` or
+        :class:`~sktransfer.Word2VecEmbedder`, a fine-tuned text estimator), or a search
+        over any of them. Any other model raises a ValueError here.
     host, port : str, int
         Where to listen; port 0 picks a free port (see ``server.server_address``).
     max_bytes : int
@@ -110,22 +122,26 @@ def make_server(
     max_pixels : int
         Largest image (width x height) accepted, checked from its header.
     max_parts : int
-        Most files in one multipart request.
+        Most files in one multipart request (image models).
+    max_texts : int
+        Most texts in one request (text models).
     max_connections : int
         Requests handled at once; one more is answered 503 without being read.
     timeout : float
         Seconds a client may take to send its whole request.
     """
     kind = input_kind(model)
-    if kind != "images":
+    if kind is None:
         raise ValueError(
-            f"The server predicts from images; this {type(model).__name__} takes "
-            f"{kind or 'neither images nor texts'}. Serve a model that starts with "
-            "PretrainedImageFeaturizer or a fine-tuned image estimator."
+            f"The server predicts from images or texts; this {type(model).__name__} takes "
+            "neither. Serve a model that starts with an sktransfer featurizer, embedder or "
+            "fine-tuned estimator."
         )
     handler = type("Handler", (_Handler,), {"timeout": timeout})
     server = _Server((host, port), handler)
     server.model = model
+    server.kind = kind
+    server.max_texts = max_texts
     server.max_bytes = max_bytes
     server.max_pixels = max_pixels
     server.max_parts = max_parts
@@ -214,6 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "status": "ok",
                 "model": type(model).__name__,
+                "input": self.server.kind,
                 "classes": None if classes is None else [str(c) for c in classes],
             },
         )
@@ -224,9 +241,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raise RequestError(HTTPStatus.NOT_FOUND, "GET /health or POST /predict")
             body = self._body()
             self.deadline.cancel()  # the request is in: the deadline covers receiving it
-            images = [(name, self._open_image(name, data)) for name, data in self._uploads(body)]
+            if self.server.kind == "texts":
+                inputs = list(enumerate(self._texts(body)))
+            else:
+                uploads = self._uploads(body)
+                inputs = [(name, self._open_image(name, data)) for name, data in uploads]
             with self.server.predict_lock:
-                predictions = _predict(self.server.model, images)
+                predictions = _predict(self.server.model, inputs, self.server.kind)
             self._send(HTTPStatus.OK, {"predictions": predictions})
         except RequestError as error:
             self._send_error(error)
@@ -276,8 +297,43 @@ class _Handler(BaseHTTPRequestHandler):
         if len(body) < size:
             raise RequestError(HTTPStatus.BAD_REQUEST, "the request body ended early")
         if not body:
-            raise RequestError(HTTPStatus.BAD_REQUEST, "the request has no image")
+            what = "texts" if self.server.kind == "texts" else "image"
+            raise RequestError(HTTPStatus.BAD_REQUEST, f"the request has no {what}")
         return body
+
+    def _texts(self, body: bytes) -> list[str | None]:
+        """The texts of a ``{"texts": [...]}`` JSON body, each a string or null."""
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise RequestError(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                f"this model takes texts: send Content-Type application/json (not "
+                f'{content_type[:60] or "none"!r}) with a body {{"texts": [...]}}',
+            )
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError) as error:  # bad JSON, bad UTF-8, deep nesting
+            message = str(error)[:120] if isinstance(error, ValueError) else "nested too deep"
+            raise RequestError(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {message}") from None
+        texts = payload.get("texts") if isinstance(payload, dict) else None
+        if not isinstance(texts, list):
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, 'send a JSON object {"texts": [...]}, a list of strings'
+            )
+        if not texts:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "the request has no texts")
+        if len(texts) > self.server.max_texts:
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the request has {len(texts)} texts; the limit is {self.server.max_texts}",
+            )
+        for index, text in enumerate(texts):
+            if text is not None and not isinstance(text, str):
+                raise RequestError(
+                    HTTPStatus.BAD_REQUEST,
+                    f"text {index} is a JSON {_json_type(text)}; send strings (null: missing)",
+                )
+        return texts
 
     def _uploads(self, body: bytes) -> list[tuple[str, bytes]]:
         content_type = self.headers.get("Content-Type", "")
@@ -370,22 +426,30 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s", self.address_string(), format % args)
 
 
-def _predict(model: Any, uploads: list[tuple[str, Any]]) -> list[dict]:
+def _json_type(value: Any) -> str:
+    return {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _predict(model: Any, inputs: list[tuple[Any, Any]], kind: str) -> list[dict]:
+    """One answer per input, named by its upload's file name or its text's index."""
     # The images as the server opened them (accepted format, size checked): the model
     # decodes these objects, never the raw bytes again.
-    images = [image for _, image in uploads]
+    key = "index" if kind == "texts" else "file"
+    samples = [sample for _, sample in inputs]
     if not hasattr(model, "predict_proba"):
         return [
-            {"file": name, "prediction": float(value)}
-            for (name, _), value in zip(uploads, model.predict(images), strict=True)
+            {key: name, "prediction": float(value)}
+            for (name, _), value in zip(inputs, model.predict(samples), strict=True)
         ]
-    proba = model.predict_proba(images)
+    proba = model.predict_proba(samples)
     classes = [str(c) for c in model.classes_]
     return [
         {
-            "file": name,
+            key: name,
             "class": classes[int(row.argmax())],
             "probabilities": dict(zip(classes, map(float, row), strict=True)),
         }
-        for (name, _), row in zip(uploads, proba, strict=True)
+        for (name, _), row in zip(inputs, proba, strict=True)
     ]

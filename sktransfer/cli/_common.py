@@ -20,7 +20,7 @@ __all__ = [
     "count",
     "cross_validate_predictions",
     "feature_cache",
-    "load_image_model",
+    "load_model",
     "port",
     "positive",
     "seconds",
@@ -83,8 +83,9 @@ def check_output(output: str, inputs: Iterable[str | os.PathLike] = ()) -> None:
         ) from None
 
 
-def load_image_model(path: str) -> Any:
-    """A saved model that takes images, or a usage error that says what is wrong."""
+def load_model(path: str, takes: tuple[str, ...] = ("images",)) -> Any:
+    """A saved model that takes one of ``takes`` ("images", "texts"), or a usage error
+    that says what is wrong."""
     from .. import io
     from .._input_kind import input_kind
 
@@ -94,11 +95,13 @@ def load_image_model(path: str) -> Any:
         raise UsageError(f"{path}: is a folder, not a model file.")
     model = io.load(path)
     kind = input_kind(model)
-    if kind != "images":
+    if kind not in takes:
+        wanted = " or ".join(takes)
         raise UsageError(
             f"{path}: this {type(model).__name__} takes {kind or 'neither images nor texts'}, "
-            "not images; use a model trained with `sktransfer train` or one that starts with "
-            "PretrainedImageFeaturizer or a fine-tuned image estimator."
+            f"not {wanted}; use a model trained with `sktransfer train` or one that starts "
+            "with an sktransfer featurizer, embedder or fine-tuned estimator"
+            + (" for images." if takes == ("images",) else ".")
         )
     return model
 
@@ -106,7 +109,7 @@ def load_image_model(path: str) -> Any:
 def add_backbone_options(parser: argparse.ArgumentParser) -> None:
     """``--backbone``, ``--batch-size``, ``--device`` and ``--cache``."""
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help="backbone name")
-    parser.add_argument("--batch-size", type=positive, default=32, help="images per forward pass")
+    parser.add_argument("--batch-size", type=positive, default=32, help="images (or texts) per forward pass")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--cache", default=None, help="feature cache folder, kept for later runs")
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import UsageError, check_output, load_image_model
+from ._common import UsageError, check_output, load_model
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no images found in " + ", ".join(args.files))
     if args.output:
         check_output(args.output, [args.model, *paths])
-    model = load_image_model(args.model)
+    model = load_model(args.model)
     table = pd.DataFrame({"path": paths})
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(paths)

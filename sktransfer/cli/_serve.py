@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import UsageError, load_image_model, port, positive, seconds
+from ._common import UsageError, load_model, port, positive, seconds
 
 
 def run(args: argparse.Namespace) -> int:
     from ..serving import make_server
 
-    model = load_image_model(args.model)
+    model = load_model(args.model, takes=("images", "texts"))
     try:
         server = make_server(
             model,
@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
             max_bytes=args.max_bytes,
             max_pixels=args.max_pixels,
             max_parts=args.max_parts,
+            max_texts=args.max_texts,
             max_connections=args.max_connections,
             timeout=args.timeout,
         )
@@ -44,13 +45,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         DEFAULT_MAX_CONNECTIONS,
         DEFAULT_MAX_PARTS,
         DEFAULT_MAX_PIXELS,
+        DEFAULT_MAX_TEXTS,
     )
 
     parser = commands.add_parser(
         "serve",
-        help="serve a saved image model over HTTP",
+        help="serve a saved image or text model over HTTP",
         description="POST /predict takes an image as the request body or as multipart "
-        "form files and answers JSON (class and probabilities); GET /health.",
+        'form files (image models), or JSON {"texts": [...]} (text models), and answers '
+        "JSON (class and probabilities); GET /health.",
     )
     parser.add_argument("model", help="a model saved by `sktransfer train` or sktransfer.io.save")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -63,6 +66,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--max-parts", type=positive, default=DEFAULT_MAX_PARTS, help="most files per request"
+    )
+    parser.add_argument(
+        "--max-texts", type=positive, default=DEFAULT_MAX_TEXTS, help="most texts per request"
     )
     parser.add_argument(
         "--max-connections",

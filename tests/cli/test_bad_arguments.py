@@ -91,9 +91,15 @@ def test_bad_arguments_exit_2_with_one_line(
     _fails([part.format(**names) for part in argv], capsys, 2, message)
 
 
-def test_a_text_model_is_refused_by_predict_and_serve(face_folder, tmp_path, capsys):
+def test_a_text_model_is_refused_by_predict(face_folder, tmp_path, capsys):
     path = tmp_path / "texts.skops"
     texts = make_pipeline(Word2VecEmbedder(progress=False), LogisticRegression())
     io.save(texts.fit(["free prize", "see you", "win cash", "lunch"], [1, 0, 1, 0]), path)
     _fails(["predict", str(path), str(face_folder)], capsys, 2, "takes texts, not images")
-    _fails(["serve", str(path), "--port", "0"], capsys, 2, "takes texts, not images")
+
+
+def test_a_model_of_neither_images_nor_texts_is_refused_by_serve(tmp_path, capsys):
+    path = tmp_path / "table.skops"
+    io.save(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), path)
+    message = "takes neither images nor texts, not images or texts"
+    _fails(["serve", str(path), "--port", "0"], capsys, 2, message)

@@ -20,7 +20,7 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from sktransfer import PretrainedImageFeaturizer, Word2VecEmbedder
+from sktransfer import PretrainedImageFeaturizer, TransformerTextEmbedder
 from sktransfer import io as skio
 from sktransfer.serving import make_server
 
@@ -97,7 +97,12 @@ def _multipart(files):
 def test_health_names_the_model_and_its_classes(server):
     status, body = _request(server + "/health")
     assert status == 200
-    assert body == {"status": "ok", "model": "Pipeline", "classes": ["face", "other"]}
+    assert body == {
+        "status": "ok",
+        "model": "Pipeline",
+        "input": "images",
+        "classes": ["face", "other"],
+    }
 
 
 def test_a_raw_upload_gets_the_class_and_probabilities(server, photos, model):
@@ -312,8 +317,90 @@ def test_a_client_that_leaves_is_logged_in_one_line(strict_server, photos, caplo
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
-def test_a_model_that_does_not_take_images_is_not_served():
-    texts = make_pipeline(Word2VecEmbedder(progress=False), LogisticRegression())
-    texts.fit(["free prize", "see you", "win cash", "lunch"], [1, 0, 1, 0])
-    with pytest.raises(ValueError, match="takes texts"):
-        make_server(texts, port=0)
+def test_a_model_that_takes_neither_images_nor_texts_is_not_served(lfw):
+    images, labels = lfw
+    train = np.r_[0:10, 100:110]
+    pixels = LogisticRegression().fit(images[train].reshape(20, -1), labels[train])
+    with pytest.raises(ValueError, match="takes neither"):
+        make_server(pixels, port=0)
+
+
+# -- text models: JSON texts in -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spam_model(sms):
+    """Frozen MiniLM sentence embeddings + LogisticRegression on 300 real SMS messages."""
+    return make_pipeline(
+        TransformerTextEmbedder(progress=False), LogisticRegression(max_iter=1000)
+    ).fit(sms["text"][:300], sms["label"][:300])
+
+
+@pytest.fixture(scope="module")
+def text_server(spam_model):
+    with _serving(spam_model, max_bytes=20_000, max_texts=4, timeout=5) as url:
+        yield url
+
+
+def _json(payload) -> tuple[bytes, dict]:
+    return json.dumps(payload).encode(), {"Content-Type": "application/json"}
+
+
+SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim"
+HAM = "Sorry, I'll be late for dinner, the bus is stuck in traffic"
+
+
+def test_a_text_model_answers_each_text_by_its_index(text_server, spam_model):
+    assert _request(text_server + "/health")[1]["input"] == "texts"
+    texts = [SPAM, HAM, None, "🎉 免费 приз"]
+    status, body = _request(text_server + "/predict", *_json({"texts": texts}))
+    assert status == 200
+    predictions = body["predictions"]
+    assert [p["index"] for p in predictions] == [0, 1, 2, 3]
+    assert [p["class"] for p in predictions[:2]] == ["spam", "ham"]
+    expected = spam_model.predict_proba(texts)
+    got = [list(p["probabilities"].values()) for p in predictions]
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (b"WIN cash", {"Content-Type": "text/plain"}, 415, "send Content-Type application/json"),
+        (b"{not json", {"Content-Type": "application/json"}, 400, "the body is not JSON"),
+        (b'{"texts": ["caf\xe9"]}', {"Content-Type": "application/json"}, 400, "not JSON"),
+        (b"[" * 50_000, {"Content-Type": "application/json"}, 413, "the limit is 20000"),
+        (b"[" * 10_000, {"Content-Type": "application/json"}, 400, "the body is not JSON"),
+        (*_json(["a list", "not an object"]), 400, 'send a JSON object {"texts": [...]}'),
+        (*_json({"text": ["misspelt key"]}), 400, 'send a JSON object {"texts": [...]}'),
+        (*_json({"texts": []}), 400, "the request has no texts"),
+        (*_json({"texts": ["fine", 3]}), 400, "text 1 is a JSON number"),
+        (*_json({"texts": ["fine", "ok", {"a": 1}]}), 400, "text 2 is a JSON object"),
+        (*_json({"texts": ["x"] * 5}), 413, "the request has 5 texts; the limit is 4"),
+    ],
+    ids=lambda value: value if isinstance(value, int) else None,
+)
+def test_bad_text_requests_get_json_4xx_before_the_model_runs(
+    text_server, body, headers, status, message
+):
+    answer = _request(text_server + "/predict", body, headers)
+    assert answer[0] == status and message in answer[1]["error"], answer
+
+
+@pytest.mark.slow
+def test_sktransfer_serve_answers_texts_over_http(spam_model, tmp_path):
+    skio.save(spam_model, tmp_path / "spam.skops")
+    command = [sys.executable, "-m", "sktransfer", "serve", str(tmp_path / "spam.skops")]
+    process = subprocess.Popen(
+        [*command, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline()
+        assert " at http://127.0.0.1:" in line, process.stderr.read()
+        url = line.split(" at ")[1].split()[0]
+        status, body = _request(url + "/predict", *_json({"texts": [HAM, SPAM]}))
+        assert status == 200
+        assert [p["class"] for p in body["predictions"]] == ["ham", "spam"]
+    finally:
+        process.terminate()
+        process.wait(TIMEOUT)
