@@ -1,4 +1,5 @@
-"""``sktransfer featurize``: pretrained features of a folder or table of images."""
+"""``sktransfer featurize``: pretrained features of a folder or table of images, or of a
+table's text column."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 
 from ._common import UsageError, add_backbone_options, check_output
 
+# sktransfer.text.DEFAULT_TRANSFORMER, spelled out so that `sktransfer --help` needs no torch
+DEFAULT_TRANSFORMER = "all-MiniLM-L6-v2"
 TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -27,17 +30,28 @@ def _read_images(source: str, column: str):
             return load_image_folder(path).rename(columns={"path": column})
         except (FileNotFoundError, ValueError) as error:  # a malformed class-folder tree
             raise UsageError(str(error)) from error
+    frame = _read_table(source, column, "a folder of images or a .csv/.parquet table", "--column")
+    relative = frame[column].map(lambda p: isinstance(p, str) and not Path(p).is_absolute())
+    frame.loc[relative, column] = [str(path.parent / p) for p in frame.loc[relative, column]]
+    return frame
+
+
+def _read_table(source: str, column: str, expected: str, option: str):
+    """A CSV or parquet table that has ``column``, or a usage error naming ``option``."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(source)
     kind = TABLE_SUFFIXES.get(path.suffix.lower())
     if kind is None or not path.is_file():
-        raise UsageError(f"{source}: expected a folder of images or a .csv/.parquet table.")
+        raise UsageError(f"{source}: expected {expected}.")
     frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
     if column not in frame.columns:
         raise UsageError(
             f"{source} has no column {column!r} (columns: {', '.join(map(str, frame.columns))});"
-            " name the image-path column with --column."
+            f" name the column with {option}."
         )
-    relative = frame[column].map(lambda p: isinstance(p, str) and not Path(p).is_absolute())
-    frame.loc[relative, column] = [str(path.parent / p) for p in frame.loc[relative, column]]
     return frame
 
 
@@ -51,9 +65,31 @@ def _write_table(frame, output: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Features of every image in a folder or table, written beside its columns."""
+    """Features of every image in a folder or table, or of every text in a table's column,
+    written beside its columns."""
     import pandas as pd
 
+    start = time.perf_counter()
+    if args.texts is None:
+        frame, column, featurizer, name = _images(args)
+    else:
+        frame, column, featurizer, name = _texts(args)
+    what = "texts" if args.texts is not None else "images"
+    features = (
+        featurizer.set_output(transform="pandas").fit_transform(frame[column]).set_axis(frame.index)
+    )
+    table = pd.concat([frame, features], axis=1)
+    _write_table(table, args.output)
+    failed = int(features.isna().any(axis=1).sum())
+    print(
+        f"wrote {len(table)} {what} x {features.shape[1]} features ({name}) to "
+        f"{args.output} in {time.perf_counter() - start:.1f} s"
+        + (f"; {failed} unreadable image(s) have NaN features" if failed else "")
+    )
+    return 0
+
+
+def _images(args: argparse.Namespace):
     from ..image import PretrainedImageFeaturizer
 
     frame = _read_images(args.input, args.column)
@@ -61,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.input}: no images found.")
     images = [p for p in frame[args.column] if isinstance(p, str)]
     check_output(args.output, [args.input, *images])
-    start = time.perf_counter()
     featurizer = PretrainedImageFeaturizer(
         args.backbone,
         batch_size=args.batch_size,
@@ -69,25 +104,35 @@ def run(args: argparse.Namespace) -> int:
         cache=args.cache,
         on_error=args.on_error,
         progress=True,
-    ).set_output(transform="pandas")
-    features = featurizer.fit_transform(frame[args.column]).set_axis(frame.index)
-    table = pd.concat([frame, features], axis=1)
-    _write_table(table, args.output)
-    failed = int(features.isna().any(axis=1).sum())
-    print(
-        f"wrote {len(table)} images x {features.shape[1]} features ({args.backbone}) to "
-        f"{args.output} in {time.perf_counter() - start:.1f} s"
-        + (f"; {failed} unreadable image(s) have NaN features" if failed else "")
     )
-    return 0
+    return frame, args.column, featurizer, args.backbone
+
+
+def _texts(args: argparse.Namespace):
+    from ..text import TransformerTextEmbedder
+
+    frame = _read_table(args.input, args.texts, "a .csv/.parquet table with texts", "--texts")
+    if frame.empty:
+        raise UsageError(f"{args.input}: the table has no rows.")
+    check_output(args.output, [args.input])
+    embedder = TransformerTextEmbedder(
+        args.model,
+        batch_size=args.batch_size,
+        device=args.device,
+        cache=args.cache,
+        progress=True,
+    )
+    return frame, args.texts, embedder, str(args.model)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "featurize",
-        help="pretrained features of a folder of images or a table of image paths",
+        help="pretrained features of a folder of images, a table of image paths, or a "
+        "table's text column",
         description="Write the pretrained features of every image, beside the input's columns "
-        "(path, and label/split for a class-per-folder tree), to parquet or CSV.",
+        "(path, and label/split for a class-per-folder tree), or the sentence embeddings of "
+        "a table's text column (--texts), to parquet or CSV.",
     )
     parser.add_argument(
         "input",
@@ -99,6 +144,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "-o", "--output", required=True, help="output table: .parquet (default) or .csv"
     )
     parser.add_argument("--column", default="path", help="the image-path column (default: path)")
+    parser.add_argument(
+        "--texts",
+        metavar="COLUMN",
+        default=None,
+        help="embed the texts of this column of a table (missing values as empty texts) "
+        "with a pretrained transformer, instead of images",
+    )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_TRANSFORMER,
+        help=f"with --texts: the transformer, a local Hugging Face folder or a hub name "
+        f"(default: {DEFAULT_TRANSFORMER}, installed with sktransfer)",
+    )
     add_backbone_options(parser)
     parser.add_argument(
         "--on-error",

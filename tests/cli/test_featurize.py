@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sktransfer import PretrainedImageFeaturizer
+from sktransfer import PretrainedImageFeaturizer, TransformerTextEmbedder
 from sktransfer.cli import main
 
 
@@ -74,4 +74,37 @@ def test_featurize_usage_errors_exit_2_with_a_message(tmp_path, capsys, make, me
     pd.DataFrame({"file": ["a.png"]}).to_csv(tmp_path / "table.csv", index=False)
     with pytest.raises(SystemExit) as exit_info:
         main(["featurize", str(make(tmp_path)), "-o", str(tmp_path / "out.parquet")])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_featurize_a_text_column_beside_the_other_columns(sms, tmp_path, capsys):
+    from sktransfer.cli._featurize import DEFAULT_TRANSFORMER
+    from sktransfer.text import DEFAULT_TRANSFORMER as default
+
+    messages = sms.iloc[:40].reset_index(drop=True)
+    messages.loc[3, "text"] = None  # written as an empty CSV cell: a missing text
+    messages.to_csv(tmp_path / "sms.csv", index=False)
+    out = tmp_path / "embedded.parquet"
+    argv = ["featurize", str(tmp_path / "sms.csv"), "--texts", "text", "-o", str(out)]
+    assert main(argv) == 0
+    table = pd.read_parquet(out)
+    assert table.shape == (40, 2 + 384) and table["label"].tolist() == messages["label"].tolist()
+    expected = TransformerTextEmbedder(progress=False).fit_transform(messages["text"])
+    np.testing.assert_allclose(table.iloc[:, 2:].to_numpy(), expected, atol=1e-5)
+    assert DEFAULT_TRANSFORMER == default
+    assert f"wrote 40 texts x 384 features ({default})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["{folder}", "--texts", "text"], "expected a .csv/.parquet table with texts"),
+        (["{table}", "--texts", "body"], "has no column 'body' (columns: text); name the column"),
+    ],
+)
+def test_featurize_texts_usage_errors_exit_2(tmp_path, capsys, argv, message):
+    pd.DataFrame({"text": ["hello"]}).to_csv(tmp_path / "table.csv", index=False)
+    names = {"folder": tmp_path, "table": tmp_path / "table.csv"}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["featurize", *(a.format(**names) for a in argv), "-o", str(tmp_path / "o.pq")])
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
