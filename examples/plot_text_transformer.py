@@ -1,6 +1,6 @@
 """
 Pretrained transformers for text: sentence embeddings and BERT-style fine-tuning
-==============================================================================
+================================================================================
 
 ``TransformerTextEmbedder`` turns texts into the sentence embeddings of a pretrained
 transformer (all-MiniLM-L6-v2, installed with sktransfer, so this runs offline), and
