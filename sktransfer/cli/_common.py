@@ -100,8 +100,7 @@ def load_model(path: str, takes: tuple[str, ...] = ("images",)) -> Any:
         raise UsageError(
             f"{path}: this {type(model).__name__} takes {kind or 'neither images nor texts'}, "
             f"not {wanted}; use a model trained with `sktransfer train` or one that starts "
-            "with an sktransfer featurizer, embedder or fine-tuned estimator"
-            + (" for images." if takes == ("images",) else ".")
+            f"with an sktransfer featurizer, embedder or fine-tuned estimator of {wanted}."
         )
     return model
 
@@ -109,7 +108,9 @@ def load_model(path: str, takes: tuple[str, ...] = ("images",)) -> Any:
 def add_backbone_options(parser: argparse.ArgumentParser) -> None:
     """``--backbone``, ``--batch-size``, ``--device`` and ``--cache``."""
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, help="backbone name")
-    parser.add_argument("--batch-size", type=positive, default=32, help="images (or texts) per forward pass")
+    parser.add_argument(
+        "--batch-size", type=positive, default=32, help="images (or texts) per forward pass"
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     parser.add_argument("--cache", default=None, help="feature cache folder, kept for later runs")
 

@@ -70,11 +70,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     start = time.perf_counter()
-    if args.texts is None:
-        frame, column, featurizer, name = _images(args)
-    else:
-        frame, column, featurizer, name = _texts(args)
-    what = "texts" if args.texts is not None else "images"
+    what = "images" if args.texts is None else "texts"
+    frame, column, featurizer, name = (_images if what == "images" else _texts)(args)
     features = (
         featurizer.set_output(transform="pandas").fit_transform(frame[column]).set_axis(frame.index)
     )
