@@ -35,6 +35,7 @@ _LAZY = {
     "find_duplicates": ".model_selection",
     "leakage_report": ".model_selection",
     "leakage_safe_train_test_split": ".model_selection",
+    "plot_leakage_pairs": ".model_selection",
     # backbones
     "Backbone": ".backbones",
     "Preprocessing": ".backbones",
@@ -133,6 +134,7 @@ if TYPE_CHECKING:
         find_duplicates,
         leakage_report,
         leakage_safe_train_test_split,
+        plot_leakage_pairs,
     )
     from .serving import make_server  # noqa: F401
     from .text import (  # noqa: F401

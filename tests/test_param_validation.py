@@ -10,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sktransfer import (
+    LeakageSafeKFold,
     PretrainedImageFeaturizer,
     cv_leakage_report,
     find_duplicates,
@@ -31,6 +32,15 @@ TEXTS = ["call 0800 1 now", "CALL 0800 2 NOW!", "hi", "lunch?"]
         (lambda: find_duplicates(TEXTS, similarity=0), "similarity"),
         (lambda: find_duplicates(TEXTS, mask_digits="yes"), "mask_digits"),
         (lambda: find_duplicates(TEXTS, n_jobs=1.5), "n_jobs"),
+        (lambda: find_duplicates(TEXTS, method="cnn"), "method"),
+        (lambda: find_duplicates(TEXTS, word_similarity=0), "word_similarity"),
+        (lambda: find_duplicates(TEXTS, embedding_similarity=2), "embedding_similarity"),
+        (lambda: find_duplicates(TEXTS, embedder="efficientnet"), "embedder"),
+        (lambda: list(LeakageSafeKFold(2, method="cnn").split(TEXTS)), "method"),
+        (
+            lambda: list(LeakageSafeKFold(2, embedding_similarity=-2).split(TEXTS)),
+            "embedding_similarity",
+        ),
         (lambda: leakage_report(TEXTS, TEXTS, kind="table"), "kind"),
         (lambda: cv_leakage_report(TEXTS, cv="five"), "cv"),
         (lambda: cv_leakage_report(TEXTS, cv=2, similarity=-1), "similarity"),

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from .._inputs import (
     as_sample_list,
@@ -30,13 +31,24 @@ from ._text_hashing import (
     minhash_signatures,
     normalize_text,
     shingle_sets,
+    word_edit_pairs,
 )
 
-__all__ = ["DEFAULT_SIMILARITY", "find_duplicates"]
+__all__ = [
+    "DEFAULT_EMBEDDING_SIMILARITY",
+    "DEFAULT_SIMILARITY",
+    "DEFAULT_WORD_SIMILARITY",
+    "find_duplicates",
+]
 
 logger = logging.getLogger("sktransfer")
 
 DEFAULT_SIMILARITY = {"image": 0.88, "text": 0.8}
+#: Texts of 8 or more words: 1 - word edit distance / words (0.75: 2 words of 8, 5 of 20).
+DEFAULT_WORD_SIMILARITY = 0.75
+#: Images: cosine similarity of pretrained features (calibrated on the pets photos, see
+#: ``benchmarks/duplicates.py``: a crop of 8% per side stays above it, distinct photos below).
+DEFAULT_EMBEDDING_SIMILARITY = 0.85
 _LSH_RECALL = 0.995  # chance that a pair exactly at the threshold becomes a candidate
 _IMAGE_TABLES = 40  # bit-sampling hash tables over the 256-bit image codes
 _TEXT_PERMUTATIONS = 128
@@ -48,7 +60,9 @@ class Fingerprints:
 
     ``exact[i]`` and ``code[i]`` are ids shared by exact copies and by samples with the
     same near-duplicate code (-1: none, for an empty text or a flat image); ``pairs`` lists
-    near-duplicate pairs of code ids with their ``similarity``.
+    near-duplicate pairs of code ids with their ``similarity`` (the hash method);
+    ``embedding_pairs`` lists pairs of sample positions whose embeddings are within the
+    threshold, with their cosine ``embedding_similarity``.
     """
 
     kind: str
@@ -57,6 +71,8 @@ class Fingerprints:
     pairs: np.ndarray
     similarity: np.ndarray
     descriptions: list[str]
+    embedding_pairs: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
+    embedding_similarity: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     def __len__(self) -> int:
         return len(self.exact)
@@ -66,22 +82,31 @@ class Fingerprints:
         if not len(self):
             return np.empty(0, dtype=np.int64)
         n_codes = int(self.code.max()) + 1
-        if not near or n_codes == 0:
+        if not near:
             return merge_labelings(self.exact)
-        edges = sp.coo_matrix(
-            (np.ones(len(self.pairs)), (self.pairs[:, 0], self.pairs[:, 1])),
-            shape=(n_codes, n_codes),
-        )
-        _, component = connected_components(edges, directed=False)
-        labels = np.where(self.code >= 0, component[np.maximum(self.code, 0)], -1)
-        return merge_labelings(labels, self.exact)
+        labelings = [self.exact]
+        if n_codes:
+            labelings.append(_components(self.pairs, n_codes)[np.maximum(self.code, 0)])
+            labelings[-1][self.code < 0] = -1
+        if len(self.embedding_pairs):
+            labelings.append(_components(self.embedding_pairs, len(self)))
+        return merge_labelings(*labelings)
+
+
+def _components(pairs: np.ndarray, n: int) -> np.ndarray:
+    edges = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(edges, directed=False)[1]
 
 
 #: Constraints (sklearn's ``validate_params``) of the duplicate-finding options, which every
 #: public function that finds duplicates shares.
 DUPLICATE_OPTIONS = {
     "kind": [StrOptions({"auto", "image", "text"})],
+    "method": [StrOptions({"auto", "hash", "embedding", "both"})],
     "similarity": [Interval(Real, 0, 1, closed="right"), None],
+    "word_similarity": [Interval(Real, 0, 1, closed="right")],
+    "embedding_similarity": [Interval(Real, -1, 1, closed="right")],
+    "embedder": [HasMethods(["fit", "transform"]), None],
     "mask_digits": ["boolean"],
 }
 
@@ -100,8 +125,12 @@ def find_duplicates(
     X: Any,
     *,
     kind: Literal["auto", "image", "text"] = "auto",
+    method: Literal["auto", "hash", "embedding", "both"] = "auto",
     near: bool = True,
     similarity: float | None = None,
+    word_similarity: float = DEFAULT_WORD_SIMILARITY,
+    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedder: Any = None,
     mask_digits: bool = True,
     n_jobs: int | None = None,
     progress: bool | str = "auto",
@@ -116,12 +145,29 @@ def find_duplicates(
     kind : {"auto", "image", "text"}, default="auto"
         "auto" reads arrays, PIL images and strings naming existing files as images, and
         other strings as texts.
+    method : {"auto", "hash", "embedding", "both"}, default="auto"
+        How near duplicates are found. "hash": perceptual codes of images, character
+        5-grams and word edits of texts. "embedding" (images): cosine similarity of
+        pretrained features, which survives crops, flips and small rotations that move a
+        perceptual code. "both": a pair found by either. "auto": "both" for images, "hash"
+        for texts. Exact copies are always found.
     near : bool, default=True
         Also merge near duplicates; False merges exact copies only.
     similarity : float in (0, 1], default=None
-        Threshold for near duplicates. Images: the fraction of the 256 perceptual-code bits
-        that agree (default 0.88: at most 30 bits differ). Texts: the Jaccard similarity of
-        character 5-gram sets (default 0.8).
+        Hash threshold for near duplicates. Images: the fraction of the 256 perceptual-code
+        bits that agree (default 0.88: at most 30 bits differ). Texts: the Jaccard
+        similarity of character 5-gram sets (default 0.8).
+    word_similarity : float in (0, 1], default=0.75
+        Texts of 8 or more words: near duplicates when ``1 - d / n`` reaches it, for ``d``
+        the word edit distance (words substituted, inserted or deleted) and ``n`` the
+        longer text's number of words. 0.75 lets 8 words differ by 2, 20 words by 5.
+    embedding_similarity : float in (-1, 1], default=0.85
+        Images, methods "embedding" and "both": cosine similarity of the embeddings above
+        which two images are near copies.
+    embedder : transformer or None, default=None
+        Computes the embeddings (a clone of it is fitted on ``X``); None uses
+        ``PretrainedImageFeaturizer()``. Pass the featurizer of your pipeline, with its
+        ``cache=`` folder, and the features are computed once for both.
     mask_digits : bool, default=True
         Texts: compare near duplicates with every run of digits replaced by ``0``, so that
         messages made from one template with other numbers group together.
@@ -146,11 +192,22 @@ def find_duplicates(
     collapsing punctuation and whitespace. Near copies have a Jaccard similarity of their
     5-gram sets at or above the threshold.
 
+    Texts of 8 or more words are also near copies within a few word edits
+    (``word_similarity``), which catches a word or two replaced in a short sentence.
+
     Candidates come from locality-sensitive hashing (bit sampling for image codes, MinHash
-    bands for texts), tuned so that a pair exactly at the threshold is found with
-    probability >= 0.995, and are then verified exactly: the work grows with the number of
-    similar pairs, not with all n**2 pairs. Empty texts are never merged; flat (single-colour)
-    images only with their exact copies.
+    bands for texts) tuned so that a pair exactly at the threshold is found with
+    probability >= 0.995, and from prefix filtering for word edits; all are then verified
+    exactly: the work grows with the number of similar pairs, not with all n**2 pairs.
+    Embeddings are compared exactly, in blocks of float32 matrix products (about 2 s for
+    10,000 images once their features are computed). Empty texts are never merged; flat
+    (single-colour) images only with their exact copies.
+
+    Pretrained features tell copies apart only where distinct images differ in them:
+    small gray digits, for instance, mostly lie within 0.85 of another digit. When the
+    embedding pairs would chain more than a fifth of the images (and more than 20) into
+    one group, they are dropped with a :class:`~sktransfer.exceptions.SktransferWarning`
+    and the hash alone decides.
 
     Examples
     --------
@@ -161,8 +218,12 @@ def find_duplicates(
     return fingerprint(
         X,
         kind=kind,
+        method=method,
         near=near,
         similarity=similarity,
+        word_similarity=word_similarity,
+        embedding_similarity=embedding_similarity,
+        embedder=embedder,
         mask_digits=mask_digits,
         n_jobs=n_jobs,
         progress=progress,
@@ -173,22 +234,50 @@ def fingerprint(
     X: Any,
     *,
     kind: str = "auto",
+    method: str = "auto",
     near: bool = True,
     similarity: float | None = None,
+    word_similarity: float = DEFAULT_WORD_SIMILARITY,
+    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedder: Any = None,
     mask_digits: bool = True,
     n_jobs: int | None = None,
     progress: bool | str = "auto",
 ) -> Fingerprints:
     """Exact ids, near-duplicate codes and verified near pairs of every sample in ``X``."""
     samples, kind = _samples_and_kind(X, kind)
+    if method == "auto":
+        method = "both" if kind == "image" else "hash"
+    if kind == "text" and method != "hash":
+        raise ValueError(
+            f"method={method!r} is for images; texts are compared by their character "
+            "5-grams and word edits (method='hash' or 'auto')."
+        )
     if similarity is None:
         similarity = DEFAULT_SIMILARITY[kind]
     if not samples:
         none = np.empty(0, dtype=np.int64)
         return Fingerprints(kind, none, none, np.empty((0, 2), dtype=np.int64), np.empty(0), [])
-    if kind == "image":
-        return _image_fingerprints(samples, near, similarity, n_jobs, progress)
-    return _text_fingerprints(samples, near, similarity, mask_digits)
+    if kind == "text":
+        return _text_fingerprints(samples, near, similarity, word_similarity, mask_digits)
+    found = _image_fingerprints(
+        samples, near and method != "embedding", similarity, n_jobs, progress
+    )
+    flat = found.code < 0
+    if method == "embedding":  # equal perceptual codes are a hash match
+        found = replace(found, code=np.full(len(found), -1))
+    if near and method != "hash" and (~flat).sum() > 1:
+        from ._embedding_pairs import embedding_pairs
+
+        if embedder is None:
+            from ..image import PretrainedImageFeaturizer
+
+            embedder = PretrainedImageFeaturizer(n_jobs=n_jobs, progress=progress)
+        rows = np.flatnonzero(~flat)  # flat images merge only with their exact copies
+        features = clone(embedder).fit_transform([samples[i] for i in rows])
+        pairs, sims = embedding_pairs(features, found.exact[rows], embedding_similarity)
+        found = replace(found, embedding_pairs=rows[pairs], embedding_similarity=sims)
+    return found
 
 
 def merge_labelings(*labelings: Any) -> np.ndarray:
@@ -314,7 +403,7 @@ def _near_codes(codes: np.ndarray, similarity: float) -> tuple[np.ndarray, np.nd
 # -- texts ------------------------------------------------------------------------------
 
 
-def _text_fingerprints(texts, near, similarity, mask_digits) -> Fingerprints:
+def _text_fingerprints(texts, near, similarity, word_similarity, mask_digits) -> Fingerprints:
     normalized = [normalize_text(t) for t in texts]
     # masking works on the normalised text: no second NFKC/casefold pass per text
     masked = [mask_digit_runs(t) for t in normalized] if mask_digits else normalized
@@ -325,7 +414,9 @@ def _text_fingerprints(texts, near, similarity, mask_digits) -> Fingerprints:
         unique = [""] * (int(code.max()) + 1)
         for text, c in zip(masked, code, strict=True):
             unique[c] = text
-        pairs, sims = _near_texts(unique, similarity)
+        pairs, sims = _union_pairs(
+            _near_texts(unique, similarity), word_edit_pairs(unique, word_similarity)
+        )
     return Fingerprints("text", exact, code, pairs, sims, [_describe(t, "text") for t in texts])
 
 
@@ -359,6 +450,16 @@ def _near_texts(texts: list[str], similarity: float) -> tuple[np.ndarray, np.nda
     score = jaccard(shingles, candidates[:, 0], candidates[:, 1])
     close = score >= similarity - 1e-12
     return candidates[close], score[close]
+
+
+def _union_pairs(*found: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs found by any measure, each with the highest similarity any gave it."""
+    pairs = np.concatenate([p for p, _ in found])
+    sims = np.concatenate([s for _, s in found])
+    order = np.lexsort((-sims, pairs[:, 1], pairs[:, 0]))
+    pairs, sims = pairs[order], sims[order]
+    first = np.r_[True, (pairs[1:] != pairs[:-1]).any(1)] if len(pairs) else np.empty(0, bool)
+    return pairs[first], sims[first]
 
 
 # -- candidates -------------------------------------------------------------------------

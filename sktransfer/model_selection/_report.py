@@ -9,12 +9,18 @@ import pandas as pd
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import validate_params
 
-from ._duplicates import DUPLICATE_OPTIONS, Fingerprints, fingerprint
+from ._duplicates import (
+    DEFAULT_EMBEDDING_SIMILARITY,
+    DEFAULT_WORD_SIMILARITY,
+    DUPLICATE_OPTIONS,
+    Fingerprints,
+    fingerprint,
+)
 from ._split import is_classification
 
 __all__ = ["cv_leakage_report", "leakage_report"]
 
-_COLUMNS = ["index", "match_index", "kind", "similarity", "n_matches", "sample", "match"]
+_COLUMNS = ["index", "match_index", "kind", "method", "similarity", "n_matches", "sample", "match"]
 
 
 @validate_params(
@@ -26,7 +32,11 @@ def leakage_report(
     X_test: Any = None,
     *,
     kind: Literal["auto", "image", "text"] = "auto",
+    method: Literal["auto", "hash", "embedding", "both"] = "auto",
     similarity: float | None = None,
+    word_similarity: float = DEFAULT_WORD_SIMILARITY,
+    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedder: Any = None,
     mask_digits: bool = True,
 ) -> pd.DataFrame:
     """Test samples with an exact or near copy in the training samples, one row each.
@@ -38,7 +48,7 @@ def leakage_report(
     ----------
     X_train, X_test : collections of images or texts
         As :func:`find_duplicates` reads them, both of the same kind.
-    kind, similarity, mask_digits
+    kind, method, similarity, word_similarity, embedding_similarity, embedder, mask_digits
         As for :func:`find_duplicates`.
 
     Returns
@@ -46,20 +56,31 @@ def leakage_report(
     report : pandas.DataFrame
         Columns ``index`` (position in ``X_test``, or in ``X_train`` without a test set),
         ``match_index`` (position of its closest copy in ``X_train``), ``kind`` ("exact" or
-        "near"), ``similarity`` (1 for exact copies), ``n_matches`` (copies it has there),
-        ``sample`` and ``match`` (paths, or the first 80 characters of texts).
-        ``report.attrs["summary"]`` holds a one-line summary.
+        "near"), ``method`` (what matched them: "exact", "hash" or "embedding"),
+        ``similarity`` (1 for exact copies; the hash's or the embeddings' similarity),
+        ``n_matches`` (copies it has there), ``sample`` and ``match`` (paths, or the first
+        80 characters of texts). :func:`plot_leakage_pairs` draws the closest pairs.
+        ``report.attrs["summary"]`` holds a one-line summary, ``report.attrs["samples"]``
+        the kind of samples ("image" or "text").
 
     Examples
     --------
     >>> from sktransfer.model_selection import leakage_report
     >>> report = leakage_report(["Call 0800 1 now!", "see you at 6"], ["call 0800 2 NOW"])
-    >>> report[["index", "match_index", "kind"]].to_dict("records")
-    [{'index': 0, 'match_index': 0, 'kind': 'near'}]
+    >>> report[["index", "match_index", "kind", "method"]].to_dict("records")
+    [{'index': 0, 'match_index': 0, 'kind': 'near', 'method': 'hash'}]
     >>> report.attrs["summary"]
     '1 of 1 test samples (100.0%) have a copy among the 2 training samples: 0 exact, 1 near.'
     """
-    options = {"kind": kind, "similarity": similarity, "mask_digits": mask_digits}
+    options = {
+        "kind": kind,
+        "method": method,
+        "similarity": similarity,
+        "word_similarity": word_similarity,
+        "embedding_similarity": embedding_similarity,
+        "embedder": embedder,
+        "mask_digits": mask_digits,
+    }
     if X_test is None:
         fingerprints = fingerprint(X_train, **options)
         everything = np.arange(len(fingerprints))
@@ -69,8 +90,9 @@ def leakage_report(
             f"{len(report)} of {len(fingerprints)} samples repeat an earlier sample: "
             f"{n_exact} exactly, {len(report) - n_exact} nearly."
         )
+        report.attrs["samples"] = fingerprints.kind
         return report
-    train, test = _as_list(X_train), _as_list(X_test)
+    train, test = sample_list(X_train), sample_list(X_test)
     fingerprints = fingerprint(train + test, **options)
     n_train = len(train)
     report = _best_matches(fingerprints, np.arange(n_train, len(fingerprints)), np.arange(n_train))
@@ -81,6 +103,7 @@ def leakage_report(
         f"have a copy among the {n_train} training samples: {n_exact} exact, "
         f"{len(report) - n_exact} near."
     )
+    report.attrs["samples"] = fingerprints.kind
     return report
 
 
@@ -101,7 +124,11 @@ def cv_leakage_report(
     groups: Any = None,
     *,
     kind: Literal["auto", "image", "text"] = "auto",
+    method: Literal["auto", "hash", "embedding", "both"] = "auto",
     similarity: float | None = None,
+    word_similarity: float = DEFAULT_WORD_SIMILARITY,
+    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedder: Any = None,
     mask_digits: bool = True,
 ) -> pd.DataFrame:
     """Per fold of a CV splitter: how many test samples have a copy in that fold's training set.
@@ -114,7 +141,7 @@ def cv_leakage_report(
         classes, else ``KFold``).
     y, groups : array-like, default=None
         Passed to the splitter.
-    kind, similarity, mask_digits
+    kind, method, similarity, word_similarity, embedding_similarity, embedder, mask_digits
         As for :func:`find_duplicates`.
 
     Returns
@@ -134,7 +161,16 @@ def cv_leakage_report(
     >>> int(cv_leakage_report(texts, LeakageSafeKFold(3))["leaked"].sum())
     0
     """
-    fingerprints = fingerprint(X, kind=kind, similarity=similarity, mask_digits=mask_digits)
+    fingerprints = fingerprint(
+        X,
+        kind=kind,
+        method=method,
+        similarity=similarity,
+        word_similarity=word_similarity,
+        embedding_similarity=embedding_similarity,
+        embedder=embedder,
+        mask_digits=mask_digits,
+    )
     splitter = check_cv(cv, y, classifier=is_classification(y))
     rows = []
     for fold, (train, test) in enumerate(splitter.split(X, y, groups)):
@@ -154,7 +190,8 @@ def cv_leakage_report(
     return pd.DataFrame(rows)
 
 
-def _as_list(X: Any) -> list:
+def sample_list(X: Any) -> list:
+    """The samples of ``X`` as a list, images or texts, one per row."""
     if isinstance(X, pd.DataFrame):
         return list(X.iloc[:, 0])
     if isinstance(X, np.ndarray) and X.dtype != object and X.ndim >= 3:
@@ -174,9 +211,9 @@ def _best_matches(
     found = [
         query[query["exact"] >= 0]
         .merge(reference, on="exact")[["index", "match_index"]]
-        .assign(kind="exact", similarity=1.0),
+        .assign(kind="exact", method="exact", similarity=1.0),
         query_ids.merge(reference, on="code")[["index", "match_index"]].assign(
-            kind="near", similarity=1.0
+            kind="near", method="hash", similarity=1.0
         ),
     ]
     if len(fp.pairs):
@@ -188,7 +225,19 @@ def _best_matches(
             }
         )
         near = query_ids.merge(pairs, on="code").merge(reference, left_on="other", right_on="code")
-        found.append(near[["index", "match_index", "similarity"]].assign(kind="near"))
+        near = near[["index", "match_index", "similarity"]]
+        found.append(near.assign(kind="near", method="hash"))
+    if len(fp.embedding_pairs):
+        first, second = fp.embedding_pairs[:, 0], fp.embedding_pairs[:, 1]
+        pairs = pd.DataFrame(
+            {
+                "index": np.r_[first, second],
+                "match_index": np.r_[second, first],
+                "similarity": np.r_[fp.embedding_similarity, fp.embedding_similarity],
+            }
+        )
+        pairs = pairs[pairs["index"].isin(queries) & pairs["match_index"].isin(references)]
+        found.append(pairs.assign(kind="near", method="embedding"))
     matches = pd.concat(found, ignore_index=True)
     if earlier_only:
         matches = matches[matches["match_index"] < matches["index"]]

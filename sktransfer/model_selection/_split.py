@@ -15,10 +15,20 @@ from sklearn.model_selection import (
     StratifiedGroupKFold,
 )
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import (
+    Interval,
+    validate_parameter_constraints,
+    validate_params,
+)
 from sklearn.utils.multiclass import type_of_target
 
-from ._duplicates import DUPLICATE_OPTIONS, fingerprint, merge_labelings
+from ._duplicates import (
+    DEFAULT_EMBEDDING_SIMILARITY,
+    DEFAULT_WORD_SIMILARITY,
+    DUPLICATE_OPTIONS,
+    fingerprint,
+    merge_labelings,
+)
 
 __all__ = ["LeakageSafeKFold", "is_classification", "leakage_safe_train_test_split"]
 
@@ -50,10 +60,10 @@ def _columns(X, column) -> list:
     return picked
 
 
-def _leakage_groups(X, groups, *, column, kind, near_duplicates, similarity) -> np.ndarray:
+def _leakage_groups(X, groups, *, column, near_duplicates, **options) -> np.ndarray:
     labels = None
     for samples in _columns(X, column):  # copies in any of the columns join their groups
-        found = fingerprint(samples, kind=kind, near=near_duplicates, similarity=similarity)
+        found = fingerprint(samples, near=near_duplicates, **options)
         found = found.groups(near=near_duplicates)
         labels = found if labels is None else merge_labelings(labels, found)
     if groups is not None:
@@ -97,6 +107,14 @@ class LeakageSafeKFold(BaseCrossValidator):
         Near-duplicate threshold of :func:`find_duplicates` (None: its default for the kind).
     kind : {"auto", "image", "text"}, default="auto"
         How to read ``X`` (see :func:`find_duplicates`).
+    method : {"auto", "hash", "embedding", "both"}, default="auto"
+        How near duplicates are found (see :func:`find_duplicates`): by default images by
+        perceptual code or pretrained embedding, which catches crops, flips and small
+        rotations, and texts by character 5-grams and word edits.
+    word_similarity, embedding_similarity, embedder
+        The other thresholds and the image embedder of :func:`find_duplicates`. Pass the
+        featurizer of the model you cross-validate, with its ``cache=``, and each image's
+        features are computed once for both.
     column : str, int, list of them, or None, default=None
         For a pandas DataFrame ``X`` (say, an image-path column beside tabular columns),
         the column or columns whose images or texts are compared; a copy in any of them
@@ -130,6 +148,10 @@ class LeakageSafeKFold(BaseCrossValidator):
         near_duplicates: bool = True,
         similarity: float | None = None,
         kind: Literal["auto", "image", "text"] = "auto",
+        method: Literal["auto", "hash", "embedding", "both"] = "auto",
+        word_similarity: float = DEFAULT_WORD_SIMILARITY,
+        embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+        embedder: Any = None,
         column: Any = None,
     ):
         self.n_splits = n_splits
@@ -139,6 +161,10 @@ class LeakageSafeKFold(BaseCrossValidator):
         self.near_duplicates = near_duplicates
         self.similarity = similarity
         self.kind = kind
+        self.method = method
+        self.word_similarity = word_similarity
+        self.embedding_similarity = embedding_similarity
+        self.embedder = embedder
         self.column = column
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
@@ -160,13 +186,19 @@ class LeakageSafeKFold(BaseCrossValidator):
         """
         if not isinstance(self.n_splits, Integral) or self.n_splits < 2:
             raise ValueError(f"n_splits must be an integer >= 2, got {self.n_splits!r}.")
+        options = {name: getattr(self, name) for name in DUPLICATE_OPTIONS if hasattr(self, name)}
+        validate_parameter_constraints(DUPLICATE_OPTIONS, options, type(self).__name__)
         labels = _leakage_groups(
             X,
             groups,
             column=self.column,
-            kind=self.kind,
             near_duplicates=self.near_duplicates,
+            kind=self.kind,
+            method=self.method,
             similarity=self.similarity,
+            word_similarity=self.word_similarity,
+            embedding_similarity=self.embedding_similarity,
+            embedder=self.embedder,
         )
         placeholder = np.zeros((len(labels), 1))
         options = {"shuffle": self.shuffle, "random_state": self.random_state}
@@ -201,6 +233,10 @@ def leakage_safe_train_test_split(
     near_duplicates: bool = True,
     similarity: float | None = None,
     kind: Literal["auto", "image", "text"] = "auto",
+    method: Literal["auto", "hash", "embedding", "both"] = "auto",
+    word_similarity: float = DEFAULT_WORD_SIMILARITY,
+    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedder: Any = None,
     column: Any = None,
 ) -> list:
     """Split arrays into train and test subsets with every copy on one side.
@@ -223,7 +259,9 @@ def leakage_safe_train_test_split(
         Your own groups, kept on one side as well.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffle.
-    near_duplicates, similarity, kind, column
+    word_similarity, embedding_similarity, embedder
+        As for :func:`find_duplicates`.
+    near_duplicates, similarity, kind, method, column
         As for :class:`LeakageSafeKFold` (``column`` names columns of the first array).
 
     Returns
@@ -245,9 +283,13 @@ def leakage_safe_train_test_split(
         arrays[0],
         groups,
         column=column,
-        kind=kind,
         near_duplicates=near_duplicates,
+        kind=kind,
+        method=method,
         similarity=similarity,
+        word_similarity=word_similarity,
+        embedding_similarity=embedding_similarity,
+        embedder=embedder,
     )
     placeholder = np.zeros((len(labels), 1))
     if stratify is not None:

@@ -4,13 +4,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageEnhance, ImageOps
 
-from sktransfer.exceptions import ImageLoadError
-from sktransfer.model_selection import find_duplicates
+from sktransfer import PretrainedImageFeaturizer
+from sktransfer.exceptions import ImageLoadError, SktransferWarning
+from sktransfer.model_selection import find_duplicates, leakage_report, plot_leakage_pairs
 from sktransfer.model_selection._duplicates import fingerprint
 from sktransfer.model_selection._image_hashing import perceptual_code
-from sktransfer.model_selection._text_hashing import jaccard, normalize_text, shingle_sets
+from sktransfer.model_selection._text_hashing import (
+    _levenshtein,
+    jaccard,
+    normalize_text,
+    shingle_sets,
+    word_edit_pairs,
+)
 
 
 def jpeg(image: Image.Image, quality: int) -> np.ndarray:
@@ -44,19 +51,20 @@ def planted_copies(digits: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
 def test_planted_mnist_copies_are_found_and_distinct_digits_stay_apart(mnist):
     originals = list(mnist[0][:2000])
     copies, edits = planted_copies(mnist[0][:400])
-    groups = find_duplicates(originals + copies, progress=False)
+    # the hash alone: pretrained features of 28-px gray digits all look alike (tested below)
+    groups = find_duplicates(originals + copies, method="hash", progress=False)
     found = groups[:400] == groups[2000:]
     assert found.mean() >= 0.95
     for edit in set(edits):  # every kind of edit is caught, not just the easy ones
         assert found[np.array(edits) == edit].mean() >= 0.85, edit
     # distinct handwritten digits: few merged, and never into one big cluster
-    sizes = np.bincount(find_duplicates(originals, progress=False))
+    sizes = np.bincount(find_duplicates(originals, method="hash", progress=False))
     assert (sizes > 1).sum() / len(originals) < 0.01
     assert sizes.max() <= 3
 
 
 def test_lsh_finds_the_pairs_a_brute_force_search_finds(mnist):
-    fp = fingerprint(list(mnist[0][:1500]), progress=False)
+    fp = fingerprint(list(mnist[0][:1500]), method="hash", progress=False)
     first_of_code = {}
     for i, c in enumerate(fp.code):
         first_of_code.setdefault(c, i)
@@ -93,6 +101,128 @@ def test_real_photos_edited_every_way_match_their_original(photos):
     groups = find_duplicates(originals + edited, progress=False)
     assert len(set(groups[: len(originals)])) == len(originals)  # six distinct photos
     assert (groups[len(originals) :] == groups[source]).all()
+
+
+def hard_edits(photos) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """The six photos, and a crop of 8% per side, a mirror image and a 5-degree turn of each."""
+    originals = [Image.fromarray(p) for p in photos.values()]
+    edited = []
+    for im in originals:
+        w, h = im.size
+        dx, dy = round(0.08 * w), round(0.08 * h)
+        edited += [
+            np.asarray(im.crop((dx, dy, w - dx, h - dy))),
+            np.asarray(ImageOps.mirror(im)),
+            np.asarray(im.rotate(5, resample=Image.BICUBIC)),
+        ]
+    return [np.asarray(im) for im in originals], edited, np.repeat(np.arange(len(originals)), 3)
+
+
+def test_crops_flips_and_turns_need_the_embedding(photos, default_featurizer):
+    originals, edited, source = hard_edits(photos)
+    n = len(originals)
+    by_hash = find_duplicates(originals + edited, method="hash", progress=False)
+    assert (by_hash[n:] == by_hash[source]).sum() == 0  # each edit moves the perceptual code
+    for method in ["auto", "embedding", "both"]:
+        groups = find_duplicates(
+            originals + edited, method=method, embedder=default_featurizer, progress=False
+        )
+        assert len(set(groups[:n])) == n, method  # six distinct photos stay apart
+        assert (groups[n:] == groups[source]).all(), method
+
+
+def test_default_embedder_is_the_pretrained_featurizer(photos):
+    originals, edited, source = hard_edits(photos)
+    fp = fingerprint(originals[:2] + edited[3:6], method="embedding", progress=False)
+    assert sorted(map(tuple, fp.embedding_pairs.tolist())) == [
+        (1, 2),
+        (1, 3),
+        (1, 4),
+        (2, 3),
+        (2, 4),
+        (3, 4),
+    ]
+    assert fp.embedding_similarity.min() >= 0.85 and fp.embedding_similarity.max() <= 1.0
+
+
+def test_the_embedder_fills_the_cache_the_pipeline_reuses(photos, tmp_path, monkeypatch):
+    originals, edited, _ = hard_edits(photos)
+    images = originals + edited[::3]
+    seen = []
+    forward = PretrainedImageFeaturizer._forward
+
+    def counting(self, extractor, batch):
+        seen.append(len(batch))
+        return forward(self, extractor, batch)
+
+    monkeypatch.setattr(PretrainedImageFeaturizer, "_forward", counting)
+    featurizer = PretrainedImageFeaturizer(cache=tmp_path, progress=False)
+    groups = find_duplicates(images, embedder=featurizer, progress=False)
+    assert groups.tolist() == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]
+    assert sum(seen) == len(images)
+    featurizer.fit_transform(images)  # the model's own featurizing: all from the cache
+    assert sum(seen) == len(images)
+
+
+def test_embeddings_that_cannot_tell_look_alikes_apart_are_set_aside(lfw):
+    faces = list(lfw[0])  # 25-px gray faces and non-faces: most lie above 0.85 of another
+    with pytest.warns(SktransferWarning, match="look-alikes"):
+        fp = fingerprint(faces, method="embedding", progress=False)
+    assert len(fp.embedding_pairs) == 0
+    assert (fp.groups() == find_duplicates(faces, near=False)).all()  # exact copies only
+
+
+@pytest.mark.parametrize("method", ["hash", "embedding", "both"])
+def test_empty_single_and_identical_image_collections(photos, method, default_featurizer):
+    photo = next(iter(photos.values()))
+    options = {"method": method, "embedder": default_featurizer, "progress": False}
+    assert find_duplicates([], kind="image", **options).tolist() == []
+    assert find_duplicates([photo], **options).tolist() == [0]
+    assert find_duplicates([photo] * 4, **options).tolist() == [0, 0, 0, 0]
+    flat = np.zeros((32, 32, 3), np.uint8)
+    assert find_duplicates([flat, flat + 255, photo, flat], **options).tolist() == [0, 1, 2, 0]
+
+
+def test_leakage_report_names_the_method_and_its_similarity(photos, default_featurizer):
+    originals, edited, _ = hard_edits(photos)
+    report = leakage_report(originals, [edited[1], originals[2]], embedder=default_featurizer)
+    rows = report.set_index("index")
+    assert rows.loc[0, ["match_index", "kind", "method"]].tolist() == [0, "near", "embedding"]
+    assert 0.85 <= rows.loc[0, "similarity"] < 1.0
+    assert rows.loc[1, ["match_index", "kind", "method", "similarity"]].tolist() == [
+        2,
+        "exact",
+        "exact",
+        1.0,
+    ]
+
+
+def test_the_closest_pairs_are_drawn_for_a_human_to_check(photos, default_featurizer, tmp_path):
+    originals, edited, _ = hard_edits(photos)
+    test = [edited[1], originals[2], edited[9], originals[4][::2, ::2]]
+    report = leakage_report(originals, test, embedder=default_featurizer)
+    assert len(report) == 4
+    figure = plot_leakage_pairs(report, originals, test, n_pairs=3, path=tmp_path / "pairs.png")
+    assert len(figure.axes) == 6  # three pairs, most similar first: the exact copy leads
+    assert figure.axes[0].get_title(loc="left").startswith("1 ~ 2: exact (exact), similarity 1.000")
+    assert figure.axes[1].get_xlabel() == "train 2"
+    assert [ax.images[0].get_array().shape[2] for ax in figure.axes] == [3] * 6
+    assert Image.open(tmp_path / "pairs.png").size == (500, 780)
+
+
+def test_text_pairs_are_drawn_as_text(sms):
+    texts = sms["text"].tolist()[:300]
+    report = leakage_report(texts)
+    assert report.attrs["samples"] == "text" and len(report) > 5
+    figure = plot_leakage_pairs(report, texts, n_pairs=5)
+    assert len(figure.axes) == 5
+    first = report.sort_values("similarity", ascending=False, kind="stable").iloc[0]
+    drawn = [t.get_text() for t in figure.axes[0].texts]
+    assert drawn[0].startswith(f"sample {first['index']}: {texts[first['index']][:20]}")
+    empty = leakage_report(["one message here"], ["another one entirely"])
+    assert [t.get_text() for t in plot_leakage_pairs(empty, [], []).axes[0].texts] == [
+        "No copies found."
+    ]
 
 
 def test_exact_copies_are_equal_pixels_whatever_the_file(photo_files, tmp_path):
@@ -167,7 +297,7 @@ def test_similarity_threshold_is_honoured(sms):
 
 
 def test_minhash_lsh_finds_the_pairs_a_brute_force_search_finds(sms):
-    fp = fingerprint(sms["text"].tolist()[:2000])
+    fp = fingerprint(sms["text"].tolist()[:2000], word_similarity=1.0)  # 5-grams alone
     unique = {}
     for text in sms["text"][:2000]:
         unique.setdefault(normalize_text(text, mask_digits=True), None)
@@ -182,6 +312,81 @@ def test_minhash_lsh_finds_the_pairs_a_brute_force_search_finds(sms):
     np.testing.assert_allclose(
         np.sort(fp.similarity), np.sort(jaccard(shingles, first, second)), atol=1e-9
     )
+
+
+def word_edits(texts: list[str]) -> tuple[list[str], list[str]]:
+    """A copy of each text with one edit: words substituted, deleted or inserted."""
+    rng = np.random.default_rng(0)
+
+    def substitute(words, k):
+        words = list(words)
+        for i in rng.choice(len(words), k, replace=False):
+            words[i] = "zebra"
+        return words
+
+    edits = {
+        "substitute1": lambda w: substitute(w, 1),
+        "substitute2": lambda w: substitute(w, 2),
+        "delete1": lambda w: w[:3] + w[4:],
+        "insert1": lambda w: w[:3] + ["really"] + w[3:],
+        "delete2": lambda w: w[:2] + w[3:5] + w[6:],
+    }
+    names = [list(edits)[i % len(edits)] for i in range(len(texts))]
+    return [" ".join(edits[e](t.split())) for t, e in zip(texts, names, strict=True)], names
+
+
+def test_one_or_two_words_edited_in_real_messages_are_found(sms):
+    # real messages of 8+ words whose words are words after normalisation (no "don't")
+    texts = [
+        t
+        for t in dict.fromkeys(sms["text"])
+        if len(t.split()) >= 8 and normalize_text(t).split() == [w.lower() for w in t.split()]
+    ][:300]
+    copies, names = word_edits(texts)
+    names = np.array(names)
+    n = len(texts)
+    groups = find_duplicates(texts + copies)
+    found = groups[:n] == groups[n:]
+    ngrams = find_duplicates(texts + copies, word_similarity=1.0)  # 5-grams alone
+    found_by_ngrams = ngrams[:n] == ngrams[n:]
+    for edit in set(names):
+        assert found[names == edit].mean() == 1.0, edit
+    assert found_by_ngrams[names == "substitute2"].mean() < 0.6  # what the word edits add
+    # among the distinct messages, word edits merge one pair more than the 5-grams do:
+    # "I have to take exam with march 3" and "I have to take exam with in march 3"
+    assert len(set(ngrams[:n])) - len(set(groups[:n])) == 1
+
+
+def test_word_edit_pairs_match_a_brute_force_search(sms):
+    unique = dict.fromkeys(normalize_text(t, mask_digits=True) for t in sms["text"][:1000])
+    words = [t.split() for t in unique if t]
+    pairs, scores = word_edit_pairs([" ".join(w) for w in words], 0.75)
+    lengths = np.array([len(w) for w in words])
+    longer = np.maximum(lengths[:, None], lengths[None, :])
+    # a pair further apart in length than a quarter of the longer text cannot reach 0.75
+    close = (longer >= 8) & (np.abs(lengths[:, None] - lengths[None, :]) <= longer / 4)
+    brute = {}
+    for i, j in zip(*np.nonzero(np.triu(close, 1)), strict=True):
+        n = longer[i, j]
+        score = 1 - _levenshtein(words[i], words[j], n) / n
+        if score >= 0.75:
+            brute[(int(i), int(j))] = score
+    assert len(brute) > 10
+    found = dict(zip(map(tuple, pairs.tolist()), scores.tolist(), strict=True))
+    assert found == pytest.approx(brute)
+
+
+def test_texts_have_no_embedding_method_yet():
+    with pytest.raises(ValueError, match="method='embedding' is for images"):
+        find_duplicates(["a sentence", "another one"], method="embedding")
+
+
+def test_text_collections_empty_single_identical_and_empty_after_normalisation():
+    assert find_duplicates([], kind="text").tolist() == []
+    assert find_duplicates(["just one"]).tolist() == [0]
+    assert find_duplicates(["Same words, again."] * 3).tolist() == [0, 0, 0]
+    # empty once normalised: never grouped, not even with an equal text (nothing to compare)
+    assert find_duplicates(["!!!", "?", "!!!"]).tolist() == [0, 1, 2]
 
 
 @settings(max_examples=60, deadline=None)
