@@ -39,7 +39,7 @@ texts, labels = sms["text"], sms["label"]
 # %%
 # Which messages copy an earlier one? Exact copies are equal after case folding and
 # punctuation/whitespace normalisation; near copies share >= 80% of their character
-# 5-grams once digits are masked.
+# 5-grams once digits are masked, or (8 words or more) differ by a few words.
 report = leakage_report(texts)
 print(report.attrs["summary"])
 print(report[report["kind"] == "near"][["sample", "match", "similarity"]].head(3).to_string())

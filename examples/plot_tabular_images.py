@@ -71,7 +71,9 @@ def model(*names):
     return make_pipeline(columns, LogisticRegression(max_iter=2000)).set_output(transform="pandas")
 
 
-cv = LeakageSafeKFold(3 if FAST else 5, shuffle=True, random_state=0, column="path")
+# The splitter finds near copies with the pipeline's own featurizer: one pass, cached.
+splitting = {"column": "path", "embedder": blocks["image"][0]}
+cv = LeakageSafeKFold(3 if FAST else 5, shuffle=True, random_state=0, **splitting)
 scores = {
     "size + format": cross_val_score(model("numeric", "category"), table, y, cv=cv),
     "image only": cross_val_score(model("image"), table, y, cv=cv),
@@ -85,7 +87,7 @@ for name, fold_scores in scores.items():
 # on a held-out quarter (copies kept on one side) scores each column of the original table.
 print(model(*blocks)[0].fit(table, y).get_feature_names_out()[[0, 1, -3, -2, -1]])
 X_train, X_test, y_train, y_test = leakage_safe_train_test_split(
-    table, y, stratify=y, random_state=0, column="path"
+    table, y, stratify=y, random_state=0, **splitting
 )
 full = model(*blocks).fit(X_train, y_train)
 importance = permutation_importance(full, X_test, y_test, n_repeats=5, random_state=0)

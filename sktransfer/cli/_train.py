@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .. import io
     from ..datasets import load_image_folder
+    from ..image import PretrainedImageFeaturizer
     from ..model_selection import LeakageSafeKFold
 
     if args.strategy == "probe" and (args.unfreeze is not None or args.epochs is not None):
@@ -50,7 +51,22 @@ def run(args: argparse.Namespace) -> int:
         model = _model(args, cache)
         if args.folds >= 2:
             start = time.perf_counter()
-            cv = LeakageSafeKFold(args.folds, shuffle=True, random_state=args.random_state)
+            # near copies by perceptual hash and by this backbone's features, which the
+            # probe then reads from the cache
+            embedder = PretrainedImageFeaturizer(
+                args.backbone,
+                batch_size=args.batch_size,
+                device=args.device,
+                cache=cache,
+                progress=False,
+            )
+            cv = LeakageSafeKFold(
+                args.folds,
+                shuffle=True,
+                random_state=args.random_state,
+                method=args.duplicates,
+                embedder=embedder,
+            )
             scores, predictions = cross_validate_predictions(model, X, y, cv)
             seconds = time.perf_counter() - start
             print(
@@ -127,6 +143,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--unfreeze", type=count, default=None, help="finetune: groups trained (2)")
     parser.add_argument("--epochs", type=positive, default=None, help="finetune: epochs (10)")
     parser.add_argument("--folds", type=count, default=5, help="cross-validation folds; 0 skips it")
+    parser.add_argument(
+        "--duplicates",
+        choices=["both", "hash", "embedding"],
+        default="both",
+        help="how near copies are kept in one fold: by perceptual hash, by the backbone's "
+        "features (crops, flips, small turns), or both; 'hash' for small gray images, "
+        "whose features all look alike",
+    )
     parser.add_argument("--random-state", type=int, default=0, help="seed of folds and training")
     add_backbone_options(parser)
     parser.set_defaults(run=run)

@@ -75,6 +75,7 @@ def test_an_unwritable_output_is_refused_before_training(
             "is not a whole number of at least 0",
         ),
         (["train", "{folder}", "-o", "{out}", "--epochs", "x"], "'x' is not a whole number"),
+        (["train", "{folder}", "-o", "{out}", "--duplicates", "cnn"], "invalid choice: 'cnn'"),
         (["serve", "{model}", "--port", "99999"], "is not a port number"),
         (["serve", "{model}", "--timeout", "0"], "is not a positive number of seconds"),
         (["predict", "{out}", "{folder}"], "no such model file"),
