@@ -267,10 +267,34 @@ def to_markdown(results: dict) -> str:
             "imagehash's 64-bit pHash, at its customary 10-bit threshold, puts almost every",
             "MNIST digit within reach of another: small, centred images share their low",
             "frequencies. sktransfer's 256-bit code, taken in a frame fixed by each image's",
-            "intensity moments, keeps distinct digits apart. The planted text copies it misses",
-            "are short messages with a word dropped, below the 0.8 Jaccard threshold.",
+            "intensity moments, keeps distinct digits apart. Texts are compared by 5-gram",
+            "Jaccard (what datasketch does) and, for 8 words or more, by word edits, which",
+            "find the planted copies with a word dropped that the 5-grams miss.",
             "",
         ]
+        pets = d.get("pets")
+        if pets:
+            methods = ["hash", "embedding", "both"]
+            lines += [
+                f"{pets['photos']:,} pet photos with {pets['planted_copies']:,} planted copies "
+                f"(features computed once: {pets['featurize_seconds']} s), recall by method:",
+                "",
+                "| change | " + " | ".join(methods) + " |",
+                "|---|" + "---|" * len(methods),
+                *(
+                    f"| {edit} | "
+                    + " | ".join(f"{pets[m]['recall'][edit]:.3f}" for m in methods)
+                    + " |"
+                    for edit in pets["hash"]["recall"]
+                ),
+                "| photos in a group (the 18 byte-identical pairs are 2.00%) | "
+                + " | ".join(f"{pets[m]['originals']['merged_fraction']:.2%}" for m in methods)
+                + " |",
+                "| seconds, features cached | "
+                + " | ".join(str(pets[m]["seconds_cached"]) for m in methods)
+                + " |",
+                "",
+            ]
     ft = results.get("finetune")
     if ft:
         lines += [

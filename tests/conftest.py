@@ -88,6 +88,22 @@ def default_featurizer():
     return PretrainedImageFeaturizer(progress=False).fit([])
 
 
+@pytest.fixture
+def forward_batches(monkeypatch) -> list[int]:
+    """The size of every batch the featurizer's network computes from here on."""
+    from sktransfer import PretrainedImageFeaturizer
+
+    seen = []
+    forward = PretrainedImageFeaturizer._forward
+
+    def counting(self, extractor, batch):
+        seen.append(len(batch))
+        return forward(self, extractor, batch)
+
+    monkeypatch.setattr(PretrainedImageFeaturizer, "_forward", counting)
+    return seen
+
+
 @pytest.fixture(scope="session")
 def sms():
     """The SMS Spam Collection (5,574 real messages, 13% spam), installed with sktransfer."""

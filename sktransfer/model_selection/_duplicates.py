@@ -10,8 +10,6 @@ from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
@@ -24,6 +22,7 @@ from .._inputs import (
     open_rgb,
 )
 from .._progress import progress_bar
+from ._embedding_pairs import components, embedding_pairs
 from ._image_hashing import CODE_BITS, image_fingerprint
 from ._text_hashing import (
     jaccard,
@@ -86,16 +85,11 @@ class Fingerprints:
             return merge_labelings(self.exact)
         labelings = [self.exact]
         if n_codes:
-            labelings.append(_components(self.pairs, n_codes)[np.maximum(self.code, 0)])
+            labelings.append(components(self.pairs, n_codes)[np.maximum(self.code, 0)])
             labelings[-1][self.code < 0] = -1
         if len(self.embedding_pairs):
-            labelings.append(_components(self.embedding_pairs, len(self)))
+            labelings.append(components(self.embedding_pairs, len(self)))
         return merge_labelings(*labelings)
-
-
-def _components(pairs: np.ndarray, n: int) -> np.ndarray:
-    edges = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return connected_components(edges, directed=False)[1]
 
 
 #: Constraints (sklearn's ``validate_params``) of the duplicate-finding options, which every
@@ -267,8 +261,6 @@ def fingerprint(
     if method == "embedding":  # equal perceptual codes are a hash match
         found = replace(found, code=np.full(len(found), -1))
     if near and method != "hash" and (~flat).sum() > 1:
-        from ._embedding_pairs import embedding_pairs
-
         if embedder is None:
             from ..image import PretrainedImageFeaturizer
 
@@ -296,9 +288,7 @@ def merge_labelings(*labelings: Any) -> np.ndarray:
         rows.append(np.flatnonzero(keep))
         cols.append(offset + ids[keep])
         offset += len(values)
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    graph = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(offset, offset))
-    _, component = connected_components(graph, directed=False)
+    component = components(np.stack([np.concatenate(rows), np.concatenate(cols)], 1), offset)
     _, first, dense = np.unique(component[:n], return_index=True, return_inverse=True)
     return np.argsort(np.argsort(first))[dense]
 

@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..exceptions import SktransferWarning
 
-__all__ = ["embedding_pairs"]
+__all__ = ["components", "embedding_pairs"]
 
 _GIANT_GROUP = 20  # a group this large, and over a fifth of the samples, is a collapse
 _GIANT_FRACTION = 0.2
@@ -41,8 +41,7 @@ def embedding_pairs(
         found.append(np.stack([rows[i], j], 1))
         scores.append(block[i, j].astype(np.float64))
     pairs, scores = np.concatenate(found), np.minimum(np.concatenate(scores), 1.0)
-    edges = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    largest = np.bincount(connected_components(edges, directed=False)[1]).max()
+    largest = np.bincount(components(pairs, n)).max()
     if largest > max(_GIANT_GROUP, _GIANT_FRACTION * n):
         warnings.warn(
             f"The embeddings do not tell copies from look-alikes here: pairs above cosine "
@@ -54,3 +53,9 @@ def embedding_pairs(
         )
         return found[0], np.empty(0)
     return pairs, scores
+
+
+def components(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Connected-component label of each of ``n`` nodes joined by the edges ``pairs``."""
+    edges = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(edges, directed=False)[1]

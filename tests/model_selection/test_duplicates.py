@@ -145,23 +145,15 @@ def test_default_embedder_is_the_pretrained_featurizer(photos):
     assert fp.embedding_similarity.min() >= 0.85 and fp.embedding_similarity.max() <= 1.0
 
 
-def test_the_embedder_fills_the_cache_the_pipeline_reuses(photos, tmp_path, monkeypatch):
+def test_the_embedder_fills_the_cache_the_pipeline_reuses(photos, tmp_path, forward_batches):
     originals, edited, _ = hard_edits(photos)
     images = originals + edited[::3]
-    seen = []
-    forward = PretrainedImageFeaturizer._forward
-
-    def counting(self, extractor, batch):
-        seen.append(len(batch))
-        return forward(self, extractor, batch)
-
-    monkeypatch.setattr(PretrainedImageFeaturizer, "_forward", counting)
     featurizer = PretrainedImageFeaturizer(cache=tmp_path, progress=False)
     groups = find_duplicates(images, embedder=featurizer, progress=False)
     assert groups.tolist() == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]
-    assert sum(seen) == len(images)
+    assert sum(forward_batches) == len(images)
     featurizer.fit_transform(images)  # the model's own featurizing: all from the cache
-    assert sum(seen) == len(images)
+    assert sum(forward_batches) == len(images)
 
 
 def test_embeddings_that_cannot_tell_look_alikes_apart_are_set_aside(lfw):
