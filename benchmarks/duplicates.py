@@ -255,5 +255,77 @@ def texts(repeats: int = 3, n_planted: int = 4426) -> dict:
     }
 
 
+def word_edits(words: list[str], vocabulary: list[str], rng) -> dict[str, str]:
+    """Each class of text change the duplicate search must survive, on one sentence."""
+
+    def substitute(k):
+        out = list(words)
+        for i in rng.choice(len(out), k, replace=False):
+            out[i] = str(rng.choice(vocabulary))
+        return out
+
+    def delete(k):
+        keep = np.ones(len(words), bool)
+        keep[rng.choice(len(words), k, replace=False)] = False
+        return [w for w, kept in zip(words, keep, strict=True) if kept]
+
+    at = int(rng.integers(len(words) + 1))
+    edits = {
+        "case": [w.upper() for w in words],
+        "punctuation": [*words[:-1], words[-1] + " !!"],
+        "substitute1": substitute(1),
+        "substitute2": substitute(2),
+        "insert1": [*words[:at], str(rng.choice(vocabulary)), *words[at:]],
+        "delete1": delete(1),
+        "delete2": delete(2),
+    }
+    return {name: " ".join(edited) for name, edited in edits.items()}
+
+
+def sentences(n_sources: int = 1400) -> dict:
+    """Subj and CR sentences of 8+ words, each edited every way, by 5-grams and word edits."""
+    from text_transformer import load_sentences
+
+    from sktransfer.model_selection import find_duplicates
+    from sktransfer.model_selection._text_hashing import normalize_text
+
+    out = {}
+    for name in ["subj", "custrev"]:
+        texts = list(dict.fromkeys(load_sentences(name)[0]))
+        words = [normalize_text(t).split() for t in texts]
+        vocabulary = sorted({w for ws in words for w in ws})
+        rng = np.random.default_rng(0)
+        long = [i for i, ws in enumerate(words) if len(ws) >= 8]
+        sources = rng.choice(long, min(n_sources, len(long)), replace=False)
+        copies, edits, source = [], [], []
+        for i in sources:
+            for edit, text in word_edits(words[i], vocabulary, rng).items():
+                copies.append(text)
+                edits.append(edit)
+                source.append(i)
+        edits, source = np.array(edits), np.array(source)
+        n = len(texts)
+        result = {"texts": n, "planted_copies": len(copies)}
+        for label, options in [("5-grams", {"word_similarity": 1.0}), ("default", {})]:
+            start = time.perf_counter()
+            groups = find_duplicates(texts + copies, **options)
+            seconds = time.perf_counter() - start
+            found = groups[source] == groups[n:]
+            result[label] = {
+                "seconds": round(seconds, 2),
+                "recall": {
+                    e: round(float(found[edits == e].mean()), 3) for e in dict.fromkeys(edits)
+                },
+                "originals": _false_pairs(find_duplicates(texts, **options)),
+            }
+        out[name] = result
+    return out
+
+
 def run(repeats: int = 3) -> dict:
-    return {"images": images(repeats), "pets": pets(), "texts": texts(repeats)}
+    return {
+        "images": images(repeats),
+        "pets": pets(),
+        "texts": texts(repeats),
+        "sentences": sentences(),
+    }

@@ -295,6 +295,23 @@ def to_markdown(results: dict) -> str:
                 + " |",
                 "",
             ]
+        for name, st in d.get("sentences", {}).items():
+            edits = list(st["default"]["recall"])
+            lines += [
+                f"{name}: {st['texts']:,} distinct sentences with {st['planted_copies']:,} planted "
+                "copies of those of 8+ words, recall by change:",
+                "",
+                "| measure | " + " | ".join(edits) + " | distinct merged | seconds |",
+                "|---|" + "---|" * (len(edits) + 2),
+                *(
+                    f"| {label} | "
+                    + " | ".join(f"{st[label]['recall'][e]:.3f}" for e in edits)
+                    + f" | {st[label]['originals']['merged_fraction']:.2%}"
+                    + f" | {st[label]['seconds']} |"
+                    for label in ["5-grams", "default"]
+                ),
+                "",
+            ]
     ft = results.get("finetune")
     if ft:
         lines += [
