@@ -272,6 +272,25 @@ def to_markdown(results: dict) -> str:
             "find the planted copies with a word dropped that the 5-grams miss.",
             "",
         ]
+        me = d.get("mnist_edits")
+        if me:
+            lines += [
+                f"MNIST by change: {me['images']:,} digits and copies ({me['planted_copies']:,} "
+                f"planted, 10 edits of each source), grouped by hash in {me['seconds']} s:",
+                "",
+                "| " + " | ".join(me["recall"]) + " |",
+                "|" + "---|" * len(me["recall"]),
+                "| " + " | ".join(f"{r:.3f}" for r in me["recall"].values()) + " |",
+                "",
+                "A 0.3x rescale leaves an 8-px digit. Measured while tuning: a coarse 64-bit",
+                "code at the distance that finds 95% of these thumbnails puts each within",
+                "reach of about 80 other digits, and their ImageNet features lie closer to",
+                "another digit (cosine 0.70, median) than to their source (0.59): no threshold",
+                "finds them and keeps distinct digits apart. Mirror images and turns",
+                "are found through probe codes (the code mirrored, the frame turned by",
+                "+-2.5 and +-5 degrees).",
+                "",
+            ]
         pets = d.get("pets")
         if pets:
             methods = ["hash", "embedding", "both"]

@@ -23,7 +23,7 @@ from .._inputs import (
 )
 from .._progress import progress_bar
 from ._embedding_pairs import components, embedding_pairs
-from ._image_hashing import CODE_BITS, image_fingerprint
+from ._image_hashing import CODE_BITS, PROBES, image_fingerprint
 from ._text_hashing import (
     jaccard,
     mask_digit_runs,
@@ -140,11 +140,12 @@ def find_duplicates(
         "auto" reads arrays, PIL images and strings naming existing files as images, and
         other strings as texts.
     method : {"auto", "hash", "embedding", "both"}, default="auto"
-        How near duplicates are found. "hash": perceptual codes of images, character
-        5-grams and word edits of texts. "embedding" (images): cosine similarity of
-        pretrained features, which survives crops, flips and small rotations that move a
-        perceptual code. "both": a pair found by either. "auto": "both" for images, "hash"
-        for texts. Exact copies are always found.
+        How near duplicates are found. "hash": perceptual codes of images (with probes for
+        mirror images and turns of up to 5 degrees), character 5-grams and word edits of
+        texts. "embedding" (images): cosine similarity of pretrained features, which
+        survives the crops, and the turns of photos (black corners), that move a
+        perceptual code. "both": a pair found by either. "auto": "both" for images,
+        "hash" for texts. Exact copies are always found.
     near : bool, default=True
         Also merge near duplicates; False merges exact copies only.
     similarity : float in (0, 1], default=None
@@ -182,6 +183,10 @@ def find_duplicates(
     pixels matches; file bytes do not matter). Near copies have perceptual codes (a pHash
     taken in a frame fixed by the image's own intensity moments, which makes it robust to
     resizing, re-compression, small crops and brightness changes) within the threshold.
+    Each image also has probe codes: its code mirrored left to right, and its frame turned
+    by +-2.5 and +-5 degrees; a probe within three quarters of the threshold of another
+    image's code is a match too (the tighter bound keeps the extra chances from merging
+    look-alikes; see ``benchmarks/RESULTS.md`` for what it finds and merges on MNIST).
     Texts are exact copies when they are equal after Unicode NFKC, case folding, and
     collapsing punctuation and whitespace. Near copies have a Jaccard similarity of their
     5-gram sets at or above the threshold.
@@ -359,16 +364,28 @@ def _image_fingerprints(samples, near, similarity, n_jobs, progress) -> Fingerpr
     code = np.full(len(samples), -1)
     pairs, sims = np.empty((0, 2), dtype=np.int64), np.empty(0)
     if has_code.any():
-        packed = np.packbits(np.array([fp[1] for fp, _ in results if fp[1] is not None]), axis=1)
-        unique, code[has_code] = np.unique(packed, axis=0, return_inverse=True)
-        if near:
-            pairs, sims = _near_codes(np.unpackbits(unique, axis=1).astype(bool), similarity)
+        codes = np.array([fp[1] for fp, _ in results if fp[1] is not None])
+        packed = np.packbits(codes[:, 0], axis=1)
+        _, first, code[has_code] = np.unique(packed, axis=0, return_index=True, return_inverse=True)
+        if near:  # the probes of a code are those of its first image
+            pairs, sims = _near_codes(codes[first], similarity)
     return Fingerprints("image", exact, code, pairs, sims, [_describe(s, "image") for s in samples])
 
 
 def _near_codes(codes: np.ndarray, similarity: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of 256-bit codes with at least ``similarity`` of their bits equal."""
+    """Pairs of distinct codes within the threshold, directly or through a probe.
+
+    ``codes`` has shape ``(n, 1 + PROBES, CODE_BITS)``: each code, then its probes (mirror
+    image, turns). Two codes are near when at least ``similarity`` of their bits agree, or
+    when one's probe agrees with the other's code on a quarter fewer differing bits: each
+    probe is one more chance to meet a look-alike (on MNIST, the probes at the full
+    threshold would merge 1.9% of distinct digits instead of 0.4%).
+    """
     max_distance = int(np.floor((1 - similarity) * CODE_BITS + 1e-9))
+    probe_distance = (3 * max_distance) // 4
+    n = len(codes)
+    rows = codes.reshape(n * (1 + PROBES), CODE_BITS)  # code k's rows: k * (1 + PROBES) + ...
+    owner, probe = np.divmod(np.arange(len(rows)), 1 + PROBES)
     agree = 1 - max_distance / CODE_BITS
     bits = max(
         (k for k in range(1, 33) if 1 - (1 - agree**k) ** _IMAGE_TABLES >= _LSH_RECALL),
@@ -378,16 +395,20 @@ def _near_codes(codes: np.ndarray, similarity: float) -> tuple[np.ndarray, np.nd
     weights = np.left_shift(1, np.arange(bits, dtype=np.int64))
     keys = np.stack(
         [
-            codes[:, rng.choice(CODE_BITS, bits, replace=False)].astype(np.int64) @ weights
+            rows[:, rng.choice(CODE_BITS, bits, replace=False)].astype(np.int64) @ weights
             for _ in range(_IMAGE_TABLES)
         ],
         axis=1,
     )
-    candidates = _bucket_pairs(keys)
-    words = np.packbits(codes, axis=1).view(np.uint64)
+    candidates = _bucket_pairs(keys, owner)
+    is_code = probe[candidates] == 0  # probes are matched against codes, not each other
+    candidates = candidates[is_code.any(1)]
+    words = np.packbits(rows, axis=1).view(np.uint64)
     distance = np.bitwise_count(words[candidates[:, 0]] ^ words[candidates[:, 1]]).sum(1)
-    close = distance <= max_distance
-    return candidates[close], 1 - distance[close] / CODE_BITS
+    both_codes = (probe[candidates] == 0).all(1)
+    close = distance <= np.where(both_codes, max_distance, probe_distance)
+    pairs = np.sort(owner[candidates[close]], axis=1)
+    return _union_pairs((pairs, 1 - distance[close] / CODE_BITS))
 
 
 # -- texts ------------------------------------------------------------------------------
@@ -455,8 +476,11 @@ def _union_pairs(*found: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.
 # -- candidates -------------------------------------------------------------------------
 
 
-def _bucket_pairs(keys: np.ndarray) -> np.ndarray:
-    """Unique pairs ``(i, j)``, ``i < j``, of rows that share a key in some column."""
+def _bucket_pairs(keys: np.ndarray, owner: np.ndarray | None = None) -> np.ndarray:
+    """Unique pairs ``(i, j)``, ``i < j``, of rows that share a key in some column.
+
+    With ``owner``, rows of the same owner (an image's code and its probes) are not paired.
+    """
     n = len(keys)
     found = [np.empty((0, 2), dtype=np.int64)]
     for column in keys.T:
@@ -464,9 +488,15 @@ def _bucket_pairs(keys: np.ndarray) -> np.ndarray:
         ordered = column[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        for size in np.unique(sizes[sizes > 1]):
+        for size in np.flatnonzero(np.bincount(sizes)[2:]) + 2:  # bucket sizes > 1
             members = order[starts[sizes == size][:, None] + np.arange(size)]
             first, second = np.triu_indices(size, 1)
-            found.append(np.stack([members[:, first].ravel(), members[:, second].ravel()], 1))
+            pairs = np.stack([members[:, first].ravel(), members[:, second].ravel()], 1)
+            if owner is not None:
+                pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+            found.append(pairs)
     pairs = np.sort(np.concatenate(found), axis=1)
-    return np.unique(pairs, axis=0)
+    ids = np.sort(pairs[:, 0] * n + pairs[:, 1])  # sorting beats np.unique's hash table here
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    return np.stack(np.divmod(ids[first], n), 1)

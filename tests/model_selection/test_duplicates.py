@@ -10,7 +10,7 @@ from sktransfer import PretrainedImageFeaturizer
 from sktransfer.exceptions import ImageLoadError, SktransferWarning
 from sktransfer.model_selection import find_duplicates, leakage_report, plot_leakage_pairs
 from sktransfer.model_selection._duplicates import fingerprint
-from sktransfer.model_selection._image_hashing import perceptual_code
+from sktransfer.model_selection._image_hashing import perceptual_codes
 from sktransfer.model_selection._text_hashing import (
     _levenshtein,
     jaccard,
@@ -33,6 +33,10 @@ def planted_copies(digits: np.ndarray) -> tuple[list[np.ndarray], list[str]]:
         "shrink": lambda im: im.resize((20, 20), Image.BICUBIC),
         "jpeg50": lambda im: jpeg(im, 50),
         "jpeg90": lambda im: jpeg(im, 90),
+        "jpeg30": lambda im: jpeg(im, 30),
+        "mirror": ImageOps.mirror,
+        "turn5": lambda im: im.rotate(5, resample=Image.BICUBIC),
+        "turn-3": lambda im: im.rotate(-3, resample=Image.BICUBIC),
         "crop2": lambda im: im.crop((2, 2, 26, 26)),
         "crop_offset": lambda im: im.crop((0, 3, 25, 28)),
         "brighter": lambda im: ImageEnhance.Brightness(im).enhance(1.3),
@@ -64,22 +68,43 @@ def test_planted_mnist_copies_are_found_and_distinct_digits_stay_apart(mnist):
 
 
 def test_lsh_finds_the_pairs_a_brute_force_search_finds(mnist):
-    fp = fingerprint(list(mnist[0][:1500]), method="hash", progress=False)
+    images = list(mnist[0][:1200]) + planted_copies(mnist[0][:300])[0]
+    fp = fingerprint(images, method="hash", progress=False)
     first_of_code = {}
     for i, c in enumerate(fp.code):
         first_of_code.setdefault(c, i)
-    bits = np.array(
+    codes = np.array(
         [
-            perceptual_code(Image.fromarray(mnist[0][first_of_code[c]]).convert("RGB"))
+            perceptual_codes(Image.fromarray(images[first_of_code[c]]).convert("RGB"))
             for c in range(len(first_of_code))
         ]
     )
-    distance = (bits[:, None, :] != bits[None, :, :]).sum(2)
-    first, second = np.nonzero(np.triu(distance <= 30, 1))
+    own = codes[:, 0]
+    distance = (own[:, None, :] != own[None, :, :]).sum(2)
+    near = distance <= 30
+    for k in range(1, codes.shape[1]):  # a probe (mirror, turn) within 22 bits of a code
+        probe = (codes[:, k][:, None, :] != own[None, :, :]).sum(2) <= 22
+        near |= probe | probe.T
+    first, second = np.nonzero(np.triu(near, 1))
     brute = set(zip(first.tolist(), second.tolist(), strict=True))
     lsh = set(map(tuple, fp.pairs.tolist()))
     assert lsh <= brute
+    assert (distance[~near] > 30).all()
     assert len(brute) > 0 and len(lsh) >= 0.99 * len(brute)
+
+
+def test_probe_codes_are_the_mirror_image_and_turns(photos, mnist):
+    photo = Image.fromarray(photos["astronaut"])
+    codes = perceptual_codes(photo)
+    assert codes.shape == (6, 256)
+    assert (perceptual_codes(ImageOps.mirror(photo))[0] == codes[1]).all()  # no resampling
+    digit = Image.fromarray(mnist[0][0]).convert("RGB")
+    codes = perceptual_codes(digit)
+    for turn, probe in [(5, 3), (-5, 2), (2.5, 5), (-2.5, 4)]:
+        turned = perceptual_codes(digit.rotate(turn, resample=Image.BICUBIC))[0]
+        distances = (codes != turned).sum(1)
+        assert distances.argmin() == probe, turn  # PIL turns counter-clockwise
+        assert distances[probe] <= 22 < distances[0], turn
 
 
 def test_real_photos_edited_every_way_match_their_original(photos):
@@ -122,7 +147,10 @@ def test_crops_flips_and_turns_need_the_embedding(photos, default_featurizer):
     originals, edited, source = hard_edits(photos)
     n = len(originals)
     by_hash = find_duplicates(originals + edited, method="hash", progress=False)
-    assert (by_hash[n:] == by_hash[source]).sum() == 0  # each edit moves the perceptual code
+    found = by_hash[n:] == by_hash[source]
+    assert found[1::3].all()  # the mirror probe finds every mirror image
+    # crops move the frame, turns bring in black corners: the perceptual code moves
+    assert not found[0::3].any() and not found[2::3].any()
     for method in ["auto", "embedding", "both"]:
         groups = find_duplicates(
             originals + edited, method=method, embedder=default_featurizer, progress=False
@@ -177,10 +205,18 @@ def test_empty_single_and_identical_image_collections(photos, method, default_fe
 
 def test_leakage_report_names_the_method_and_its_similarity(photos, default_featurizer):
     originals, edited, _ = hard_edits(photos)
-    report = leakage_report(originals, [edited[1], originals[2]], embedder=default_featurizer)
+    test = [edited[0], originals[2], edited[1]]  # a crop, an exact copy, a mirror image
+    report = leakage_report(originals, test, embedder=default_featurizer)
     rows = report.set_index("index")
     assert rows.loc[0, ["match_index", "kind", "method"]].tolist() == [0, "near", "embedding"]
     assert 0.85 <= rows.loc[0, "similarity"] < 1.0
+    # the cat's mirror code equals its probe: the hash is the more similar match
+    assert rows.loc[2, ["match_index", "kind", "method", "similarity"]].tolist() == [
+        0,
+        "near",
+        "hash",
+        1.0,
+    ]
     assert rows.loc[1, ["match_index", "kind", "method", "similarity"]].tolist() == [
         2,
         "exact",
@@ -191,7 +227,7 @@ def test_leakage_report_names_the_method_and_its_similarity(photos, default_feat
 
 def test_the_closest_pairs_are_drawn_for_a_human_to_check(photos, default_featurizer, tmp_path):
     originals, edited, _ = hard_edits(photos)
-    test = [edited[1], originals[2], edited[9], originals[4][::2, ::2]]
+    test = [edited[0], originals[2], edited[9], originals[4][::2, ::2]]  # crops, copies
     report = leakage_report(originals, test, embedder=default_featurizer)
     assert len(report) == 4
     figure = plot_leakage_pairs(report, originals, test, n_pairs=3, path=tmp_path / "pairs.png")
