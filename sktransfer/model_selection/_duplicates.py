@@ -198,7 +198,7 @@ def find_duplicates(
     bands for texts) tuned so that a pair exactly at the threshold is found with
     probability >= 0.995, and from prefix filtering for word edits; all are then verified
     exactly: the work grows with the number of similar pairs, not with all n**2 pairs.
-    Embeddings are compared exactly, in blocks of float32 matrix products (about 2 s for
+    Embeddings are compared exactly, in blocks of float32 matrix products (about 1 s for
     10,000 images once their features are computed). Empty texts are never merged; flat
     (single-colour) images only with their exact copies.
 

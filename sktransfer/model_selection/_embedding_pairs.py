@@ -33,13 +33,15 @@ def embedding_pairs(
     n = len(unit)
     found, scores = [np.empty((0, 2), dtype=np.int64)], [np.empty(0)]
     for start in range(0, n, _BLOCK):
-        block = unit[start : start + _BLOCK] @ unit.T
-        rows = np.arange(start, start + len(block))
-        block[exact[rows][:, None] == exact[None, :]] = -np.inf  # itself and its exact copies
-        block[rows[:, None] >= np.arange(n)[None, :]] = -np.inf  # each pair once, i < j
+        # Each pair once (i < j): a block of rows against the rows from its own first on,
+        # thresholded before anything else touches the (mostly dissimilar) products.
+        block = unit[start : start + _BLOCK] @ unit[start:].T
         i, j = np.nonzero(block >= similarity - 1e-6)
-        found.append(np.stack([rows[i], j], 1))
-        scores.append(block[i, j].astype(np.float64))
+        score = block[i, j]
+        i, j = i + start, j + start
+        keep = (i < j) & (exact[i] != exact[j])  # not itself, not its exact copies
+        found.append(np.stack([i[keep], j[keep]], 1).astype(np.int64))
+        scores.append(score[keep].astype(np.float64))
     pairs, scores = np.concatenate(found), np.minimum(np.concatenate(scores), 1.0)
     largest = np.bincount(components(pairs, n)).max()
     if largest > max(_GIANT_GROUP, _GIANT_FRACTION * n):

@@ -111,10 +111,10 @@ class LeakageSafeKFold(BaseCrossValidator):
         How near duplicates are found (see :func:`find_duplicates`): by default images by
         perceptual code or pretrained embedding, which catches crops, flips and small
         rotations, and texts by character 5-grams and word edits.
-    word_similarity, embedding_similarity, embedder
-        The other thresholds and the image embedder of :func:`find_duplicates`. Pass the
-        featurizer of the model you cross-validate, with its ``cache=``, and each image's
-        features are computed once for both.
+    word_similarity, embedding_similarity, embedder, mask_digits
+        The other thresholds, the image embedder and the digit masking of texts of
+        :func:`find_duplicates`. Pass the featurizer of the model you cross-validate, with
+        its ``cache=``, and each image's features are computed once for both.
     column : str, int, list of them, or None, default=None
         For a pandas DataFrame ``X`` (say, an image-path column beside tabular columns),
         the column or columns whose images or texts are compared; a copy in any of them
@@ -152,6 +152,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         word_similarity: float = DEFAULT_WORD_SIMILARITY,
         embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
         embedder: Any = None,
+        mask_digits: bool = True,
         column: Any = None,
     ):
         self.n_splits = n_splits
@@ -165,6 +166,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         self.word_similarity = word_similarity
         self.embedding_similarity = embedding_similarity
         self.embedder = embedder
+        self.mask_digits = mask_digits
         self.column = column
 
     def get_n_splits(self, X=None, y=None, groups=None) -> int:
@@ -186,19 +188,11 @@ class LeakageSafeKFold(BaseCrossValidator):
         """
         if not isinstance(self.n_splits, Integral) or self.n_splits < 2:
             raise ValueError(f"n_splits must be an integer >= 2, got {self.n_splits!r}.")
-        options = {name: getattr(self, name) for name in DUPLICATE_OPTIONS if hasattr(self, name)}
+        # Every duplicate option is forwarded under its own name: DUPLICATE_OPTIONS lists them.
+        options = {name: getattr(self, name) for name in DUPLICATE_OPTIONS}
         validate_parameter_constraints(DUPLICATE_OPTIONS, options, type(self).__name__)
         labels = _leakage_groups(
-            X,
-            groups,
-            column=self.column,
-            near_duplicates=self.near_duplicates,
-            kind=self.kind,
-            method=self.method,
-            similarity=self.similarity,
-            word_similarity=self.word_similarity,
-            embedding_similarity=self.embedding_similarity,
-            embedder=self.embedder,
+            X, groups, column=self.column, near_duplicates=self.near_duplicates, **options
         )
         placeholder = np.zeros((len(labels), 1))
         options = {"shuffle": self.shuffle, "random_state": self.random_state}
@@ -237,6 +231,7 @@ def leakage_safe_train_test_split(
     word_similarity: float = DEFAULT_WORD_SIMILARITY,
     embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
     embedder: Any = None,
+    mask_digits: bool = True,
     column: Any = None,
 ) -> list:
     """Split arrays into train and test subsets with every copy on one side.
@@ -259,7 +254,7 @@ def leakage_safe_train_test_split(
         Your own groups, kept on one side as well.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffle.
-    word_similarity, embedding_similarity, embedder
+    word_similarity, embedding_similarity, embedder, mask_digits
         As for :func:`find_duplicates`.
     near_duplicates, similarity, kind, method, column
         As for :class:`LeakageSafeKFold` (``column`` names columns of the first array).
@@ -279,17 +274,17 @@ def leakage_safe_train_test_split(
     """
     if not arrays:
         raise ValueError("At least one array is required.")
+    options = {
+        "kind": kind,
+        "method": method,
+        "similarity": similarity,
+        "word_similarity": word_similarity,
+        "embedding_similarity": embedding_similarity,
+        "embedder": embedder,
+        "mask_digits": mask_digits,
+    }
     labels = _leakage_groups(
-        arrays[0],
-        groups,
-        column=column,
-        near_duplicates=near_duplicates,
-        kind=kind,
-        method=method,
-        similarity=similarity,
-        word_similarity=word_similarity,
-        embedding_similarity=embedding_similarity,
-        embedder=embedder,
+        arrays[0], groups, column=column, near_duplicates=near_duplicates, **options
     )
     placeholder = np.zeros((len(labels), 1))
     if stratify is not None:

@@ -10,6 +10,7 @@ from sktransfer import PretrainedImageFeaturizer
 from sktransfer.exceptions import ImageLoadError, SktransferWarning
 from sktransfer.model_selection import find_duplicates, leakage_report, plot_leakage_pairs
 from sktransfer.model_selection._duplicates import fingerprint
+from sktransfer.model_selection._embedding_pairs import embedding_pairs
 from sktransfer.model_selection._image_hashing import perceptual_codes
 from sktransfer.model_selection._text_hashing import (
     _levenshtein,
@@ -91,6 +92,20 @@ def test_lsh_finds_the_pairs_a_brute_force_search_finds(mnist):
     assert lsh <= brute
     assert (distance[~near] > 30).all()
     assert len(brute) > 0 and len(lsh) >= 0.99 * len(brute)
+
+
+def test_block_search_finds_the_pairs_of_the_full_similarity_matrix(mnist):
+    # 2,000 real digits as vectors span two blocks of rows: pairs within and across blocks.
+    digits = mnist[0].reshape(len(mnist[0]), -1).astype(np.float32)
+    exact = np.arange(len(digits))
+    exact[1500:1510] = exact[:10]  # ids shared as by exact copies: never paired
+    pairs, scores = embedding_pairs(digits, exact, 0.9)
+    unit = digits / np.linalg.norm(digits, axis=1, keepdims=True)
+    full = unit @ unit.T
+    i, j = np.nonzero(np.triu(full >= 0.9 - 1e-6, k=1) & (exact[:, None] != exact[None, :]))
+    assert len(pairs) > 100 and (pairs[:, 1] >= 1024).any() and (pairs[:, 0] < 1024).any()
+    assert sorted(map(tuple, pairs.tolist())) == sorted(zip(i.tolist(), j.tolist(), strict=True))
+    np.testing.assert_allclose(scores, np.minimum(full[pairs[:, 0], pairs[:, 1]], 1), atol=1e-5)
 
 
 def test_probe_codes_are_the_mirror_image_and_turns(photos, mnist):

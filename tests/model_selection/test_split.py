@@ -93,6 +93,19 @@ def test_exact_only_mode_still_lets_near_copies_straddle(sms_sample):
     assert report["exact"].sum() == 0 and report["near"].sum() > 0
 
 
+def test_digit_masking_is_forwarded_to_the_splits(sms_sample):
+    # Spam made from one template with other phone numbers: masked digits keep them together.
+    texts, labels = sms_sample
+    for mask_digits in (True, False):
+        cv = LeakageSafeKFold(5, mask_digits=mask_digits)
+        report = cv_leakage_report(texts, cv, labels, mask_digits=True)
+        assert (report["near"].sum() == 0) == mask_digits
+    X_train, X_test = leakage_safe_train_test_split(texts, random_state=0, mask_digits=False)
+    assert not leakage_report(X_train, X_test, mask_digits=True).empty
+    X_train, X_test = leakage_safe_train_test_split(texts, random_state=0)
+    assert leakage_report(X_train, X_test, mask_digits=True).empty
+
+
 def test_drops_into_cross_val_score_and_grid_search(sms_sample):
     texts, labels = sms_sample
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
