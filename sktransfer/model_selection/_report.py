@@ -10,7 +10,6 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import validate_params
 
 from ._duplicates import (
-    DEFAULT_EMBEDDING_SIMILARITY,
     DEFAULT_WORD_SIMILARITY,
     DUPLICATE_OPTIONS,
     Fingerprints,
@@ -35,7 +34,7 @@ def leakage_report(
     method: Literal["auto", "hash", "embedding", "both"] = "auto",
     similarity: float | None = None,
     word_similarity: float = DEFAULT_WORD_SIMILARITY,
-    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedding_similarity: float | None = None,
     embedder: Any = None,
     mask_digits: bool = True,
 ) -> pd.DataFrame:
@@ -127,7 +126,7 @@ def cv_leakage_report(
     method: Literal["auto", "hash", "embedding", "both"] = "auto",
     similarity: float | None = None,
     word_similarity: float = DEFAULT_WORD_SIMILARITY,
-    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedding_similarity: float | None = None,
     embedder: Any = None,
     mask_digits: bool = True,
 ) -> pd.DataFrame:

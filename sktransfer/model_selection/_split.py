@@ -23,7 +23,6 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.multiclass import type_of_target
 
 from ._duplicates import (
-    DEFAULT_EMBEDDING_SIMILARITY,
     DEFAULT_WORD_SIMILARITY,
     DUPLICATE_OPTIONS,
     fingerprint,
@@ -150,7 +149,7 @@ class LeakageSafeKFold(BaseCrossValidator):
         kind: Literal["auto", "image", "text"] = "auto",
         method: Literal["auto", "hash", "embedding", "both"] = "auto",
         word_similarity: float = DEFAULT_WORD_SIMILARITY,
-        embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+        embedding_similarity: float | None = None,
         embedder: Any = None,
         mask_digits: bool = True,
         column: Any = None,
@@ -229,7 +228,7 @@ def leakage_safe_train_test_split(
     kind: Literal["auto", "image", "text"] = "auto",
     method: Literal["auto", "hash", "embedding", "both"] = "auto",
     word_similarity: float = DEFAULT_WORD_SIMILARITY,
-    embedding_similarity: float = DEFAULT_EMBEDDING_SIMILARITY,
+    embedding_similarity: float | None = None,
     embedder: Any = None,
     mask_digits: bool = True,
     column: Any = None,

@@ -8,7 +8,12 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from sktransfer import PretrainedImageFeaturizer
 from sktransfer.exceptions import ImageLoadError, SktransferWarning
-from sktransfer.model_selection import find_duplicates, leakage_report, plot_leakage_pairs
+from sktransfer.model_selection import (
+    _embedding_pairs,
+    find_duplicates,
+    leakage_report,
+    plot_leakage_pairs,
+)
 from sktransfer.model_selection._duplicates import fingerprint
 from sktransfer.model_selection._embedding_pairs import embedding_pairs
 from sktransfer.model_selection._image_hashing import perceptual_codes
@@ -94,8 +99,13 @@ def test_lsh_finds_the_pairs_a_brute_force_search_finds(mnist):
     assert len(brute) > 0 and len(lsh) >= 0.99 * len(brute)
 
 
-def test_block_search_finds_the_pairs_of_the_full_similarity_matrix(mnist):
+@pytest.mark.parametrize("reduce_from", [20_000, 0], ids=["full", "bounded"])
+def test_block_search_finds_the_pairs_of_the_full_similarity_matrix(
+    mnist, monkeypatch, reduce_from
+):
     # 2,000 real digits as vectors span two blocks of rows: pairs within and across blocks.
+    # "bounded": candidates from 129-dimensional upper bounds first, as for 20,000+ rows
+    monkeypatch.setattr(_embedding_pairs, "_REDUCE_FROM", reduce_from)
     digits = mnist[0].reshape(len(mnist[0]), -1).astype(np.float32)
     exact = np.arange(len(digits))
     exact[1500:1510] = exact[:10]  # ids shared as by exact copies: never paired
@@ -419,17 +429,70 @@ def test_word_edit_pairs_match_a_brute_force_search(sms):
     assert found == pytest.approx(brute)
 
 
-def test_texts_have_no_embedding_method_yet():
-    with pytest.raises(ValueError, match="method='embedding' is for images"):
-        find_duplicates(["a sentence", "another one"], method="embedding")
+def test_reordered_messages_need_the_sentence_embeddings(sms):
+    # real messages of 8-14 words with their halves swapped: the same words, the 5-grams
+    # and word edits mostly broken; the sentence embedding (all-MiniLM-L6-v2) still matches
+    # most of them at its default cosine threshold of 0.9
+    texts = [t for t in dict.fromkeys(sms["text"]) if 8 <= len(normalize_text(t).split()) <= 14]
+    texts = texts[:100]
+
+    def swap_halves(text):
+        words = text.split()
+        return " ".join(words[len(words) // 2 :] + words[: len(words) // 2])
+
+    copies = [swap_halves(t) for t in texts]
+    n = len(texts)
+    found = {}
+    for method in ["hash", "embedding", "both"]:
+        groups = find_duplicates(texts + copies, method=method, progress=False)
+        found[method] = (groups[:n] == groups[n:]).mean()
+        # distinct messages stay apart (one pair of near-identical templates is merged)
+        assert len(set(find_duplicates(texts, method=method, progress=False))) >= n - 1
+    assert found["hash"] < 0.6
+    assert found["embedding"] >= 0.8
+    assert found["both"] >= max(found["hash"], found["embedding"])
+    assert found["both"] > found["embedding"]  # each finds copies the other misses
 
 
-def test_text_collections_empty_single_identical_and_empty_after_normalisation():
-    assert find_duplicates([], kind="text").tolist() == []
-    assert find_duplicates(["just one"]).tolist() == [0]
-    assert find_duplicates(["Same words, again."] * 3).tolist() == [0, 0, 0]
+def test_text_embeddings_are_reported_and_read_normalised_distinct_texts():
+    from sktransfer import TransformerTextEmbedder
+
+    seen = []
+
+    class Spy(TransformerTextEmbedder):
+        def transform(self, X):
+            seen.extend(X)
+            return super().transform(X)
+
+    train = ["Meet me at the station at 6 tonight, I will bring the tickets for us"]
+    test = [
+        "I will bring the tickets for us, meet me at the station at 6 tonight",
+        "MEET ME AT THE STATION AT 7 TONIGHT, I WILL BRING THE TICKETS FOR US",
+        "The weather in the mountains was cold and wet for the whole week",
+    ]
+    report = leakage_report(train, test, method="both", embedder=Spy(progress=False))
+    assert report["index"].tolist() == [0, 1]
+    assert report["method"].tolist() == ["embedding", "hash"]
+    assert 0.8 <= report["similarity"][0] < 1
+    # each distinct text once, case folded, punctuation collapsed and digits masked
+    assert seen == [
+        "meet me at the station at 0 tonight i will bring the tickets for us",
+        "i will bring the tickets for us meet me at the station at 0 tonight",
+        "the weather in the mountains was cold and wet for the whole week",
+    ]
+
+
+@pytest.mark.parametrize("method", ["hash", "embedding", "both"])
+def test_text_collections_empty_single_identical_and_empty_after_normalisation(method):
+    def groups(texts, **options):
+        return find_duplicates(texts, method=method, progress=False, **options).tolist()
+
+    assert groups([], kind="text") == []
+    assert groups(["just one"]) == [0]
+    assert groups(["Same words, again."] * 3) == [0, 0, 0]
     # empty once normalised: never grouped, not even with an equal text (nothing to compare)
-    assert find_duplicates(["!!!", "?", "!!!"]).tolist() == [0, 1, 2]
+    assert groups(["!!!", "?", "!!!"]) == [0, 1, 2]
+    assert groups(["!!!", "A real sentence here.", "?", "a real sentence HERE"]) == [0, 1, 2, 1]
 
 
 @settings(max_examples=60, deadline=None)
