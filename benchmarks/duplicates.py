@@ -161,8 +161,8 @@ def photo_edits(image: Image.Image) -> dict[str, Image.Image]:
 def mnist_edits(n_sources: int = 300) -> dict:
     """The 10,000 MNIST digits plus 10 edits of 300 of them, grouped by hash: recall by change.
 
-    A rescale to 0.3x leaves an 8-px digit, which neither the hash nor ImageNet features
-    can tell from other digits; the benchmark reports it rather than leaving it out.
+    A rescale to 0.3x leaves an 8-px digit, too small for a perceptual code: it is matched
+    as a thumbnail, against the collection scaled down to its size.
     """
     from sktransfer.model_selection import find_duplicates
 
@@ -184,7 +184,40 @@ def mnist_edits(n_sources: int = 300) -> dict:
         "planted_copies": len(copies),
         "seconds": round(seconds, 2),
         "recall": {e: round(float(found[edits == e].mean()), 3) for e in dict.fromkeys(edits)},
+        "thumbnails": thumbnails(digits, sources),
     }
+
+
+def thumbnails(digits: np.ndarray, sources: np.ndarray) -> dict:
+    """8-px shrinks of the sources made by each PIL filter, and of digits left out.
+
+    Thumbnails are compared with the collection scaled down by bicubic resampling: the
+    shrinks made by other filters show how much that choice matters; the shrinks of digits
+    that are not in the collection, how often an unrelated thumbnail joins a look-alike.
+    """
+    from sktransfer.model_selection import find_duplicates
+
+    rest = np.setdiff1d(np.arange(len(digits)), sources)
+    left_out = np.random.default_rng(1).choice(rest, len(sources), replace=False)
+    kept = np.setdiff1d(np.arange(len(digits)), left_out)
+    position = np.full(len(digits), -1)
+    position[kept] = np.arange(len(kept))
+    out = {}
+    filters = {"bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS}
+    filters |= {"bilinear": Image.BILINEAR, "box": Image.BOX}
+    for name, resample in filters.items():
+        shrinks = [
+            np.asarray(Image.fromarray(digits[i]).resize((8, 8), resample))
+            for i in np.r_[sources, left_out]
+        ]
+        groups = find_duplicates(list(digits[kept]) + shrinks, method="hash", progress=False)
+        copies = groups[len(kept) :]
+        out[name] = round(float((groups[position[sources]] == copies[: len(sources)]).mean()), 3)
+        if name == "bicubic":
+            out["left_out_joined"] = round(
+                float(np.isin(copies[len(sources) :], groups[: len(kept)]).mean()), 3
+            )
+    return out
 
 
 def pets(n_sources: int = 120) -> dict:
@@ -314,13 +347,21 @@ def word_edits(words: list[str], vocabulary: list[str], rng) -> dict[str, str]:
 
 
 def sentences(n_sources: int = 1400) -> dict:
-    """Subj and CR sentences of 8+ words, each edited every way, by 5-grams and word edits."""
+    """Subj and CR sentences of 8+ words, each edited every way, by 5-grams and word edits.
+
+    Also by sentence embeddings (all-MiniLM-L6-v2 at the default cosine 0.9), computed once
+    into a cache: their seconds count the embedding of every text.
+    """
+    import tempfile
+
     from text_transformer import load_sentences
 
+    from sktransfer import TransformerTextEmbedder
     from sktransfer.model_selection import find_duplicates
     from sktransfer.model_selection._text_hashing import normalize_text
 
     out = {}
+    cache = tempfile.mkdtemp()
     for name in ["subj", "custrev"]:
         texts = list(dict.fromkeys(load_sentences(name)[0]))
         words = [normalize_text(t).split() for t in texts]
@@ -337,7 +378,13 @@ def sentences(n_sources: int = 1400) -> dict:
         edits, source = np.array(edits), np.array(source)
         n = len(texts)
         result = {"texts": n, "planted_copies": len(copies)}
-        for label, options in [("5-grams", {"word_similarity": 1.0}), ("default", {})]:
+        embedder = TransformerTextEmbedder(cache=cache, progress=False)
+        measures = [
+            ("5-grams", {"word_similarity": 1.0}),
+            ("default", {}),
+            ("embedding", {"method": "embedding", "embedder": embedder}),
+        ]
+        for label, options in measures:
             start = time.perf_counter()
             groups = find_duplicates(texts + copies, **options)
             seconds = time.perf_counter() - start
@@ -353,6 +400,40 @@ def sentences(n_sources: int = 1400) -> dict:
     return out
 
 
+def embedding_scale(n: int = 100_000, seed: int = 0) -> dict:
+    """Embedding pairs among ``n`` 1280-d vectors: 128-d bounds first, against all products.
+
+    The vectors mix two real pet-photo features each (weights 0.5-1 and 0-0.5) plus noise,
+    so that they have the spectrum of real features and many close pairs.
+    """
+    from sktransfer import PretrainedImageFeaturizer
+    from sktransfer.model_selection import _embedding_pairs
+
+    paths = sorted(str(p) for p in (DATA / "pets").rglob("*.jpg"))
+    features = PretrainedImageFeaturizer(progress=False).fit_transform(paths)
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(len(features), size=(2, n))
+    weight = rng.uniform(0, 0.5, (n, 1)).astype(np.float32)
+    noise = rng.normal(0, 0.05 * features.std(), (n, features.shape[1])).astype(np.float32)
+    vectors = (1 - weight) * features[a] + weight * features[b] + noise
+    exact = np.arange(n)
+    out = {"vectors": n, "dimensions": int(features.shape[1])}
+    found = {}
+    for label, reduce_from in [("bounded", 0), ("all_products", n + 1)]:
+        _embedding_pairs._REDUCE_FROM, default = reduce_from, _embedding_pairs._REDUCE_FROM
+        try:
+            start = time.perf_counter()
+            pairs, _ = _embedding_pairs.embedding_pairs(vectors, exact, 0.85)
+            out[f"{label}_seconds"] = round(time.perf_counter() - start, 1)
+        finally:
+            _embedding_pairs._REDUCE_FROM = default
+        found[label] = set(map(tuple, pairs.tolist()))
+        out[f"{label}_pairs"] = len(pairs)
+    out["same_pairs"] = found["bounded"] == found["all_products"]
+    out["speedup"] = round(out["all_products_seconds"] / out["bounded_seconds"], 1)
+    return out
+
+
 def run(repeats: int = 3) -> dict:
     return {
         "images": images(repeats),
@@ -360,4 +441,5 @@ def run(repeats: int = 3) -> dict:
         "pets": pets(),
         "texts": texts(repeats),
         "sentences": sentences(),
+        "embedding_scale": embedding_scale(),
     }

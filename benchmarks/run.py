@@ -282,15 +282,21 @@ def to_markdown(results: dict) -> str:
                 "|" + "---|" * len(me["recall"]),
                 "| " + " | ".join(f"{r:.3f}" for r in me["recall"].values()) + " |",
                 "",
-                "A 0.3x rescale leaves an 8-px digit. Measured while tuning: a coarse 64-bit",
-                "code at the distance that finds 95% of these thumbnails puts each within",
-                "reach of about 80 other digits, and their ImageNet features lie closer to",
-                "another digit (cosine 0.70, median) than to their source (0.59): no threshold",
-                "finds them and keeps distinct digits apart. Mirror images and turns",
-                "are found through probe codes (the code mirrored, the frame turned by",
-                "+-2.5 and +-5 degrees).",
+                "A 0.3x rescale leaves an 8-px digit, too small for a perceptual code: it is",
+                "matched as a thumbnail, against the collection scaled down to 8 px (bicubic).",
+                "Mirror images and turns are found through probe codes (the code mirrored,",
+                "the frame turned by +-2.5 and +-5 degrees).",
                 "",
             ]
+            th = me.get("thumbnails")
+            if th:
+                lines += [
+                    "8-px shrinks of the 300 sources by each PIL filter, found: "
+                    + ", ".join(f"{k} {v:.3f}" for k, v in th.items() if k != "left_out_joined")
+                    + f"; shrinks of 300 digits left out of the collection that join one: "
+                    f"{th['left_out_joined']:.1%}.",
+                    "",
+                ]
         pets = d.get("pets")
         if pets:
             methods = ["hash", "embedding", "both"]
@@ -327,8 +333,19 @@ def to_markdown(results: dict) -> str:
                     + " | ".join(f"{st[label]['recall'][e]:.3f}" for e in edits)
                     + f" | {st[label]['originals']['merged_fraction']:.2%}"
                     + f" | {st[label]['seconds']} |"
-                    for label in ["5-grams", "default"]
+                    for label in ["5-grams", "default", "embedding"]
+                    if label in st
                 ),
+                "",
+            ]
+        sc = d.get("embedding_scale")
+        if sc:
+            lines += [
+                f"Embedding pairs at cosine 0.85 among {sc['vectors']:,} {sc['dimensions']}-d "
+                f"vectors (mixtures of two real pet-photo features each, "
+                f"{sc['bounded_pairs']:,} pairs): {sc['bounded_seconds']} s with 128-d bounds "
+                f"first, {sc['all_products_seconds']} s with all products "
+                f"({sc['speedup']}x; same pairs: {sc['same_pairs']}).",
                 "",
             ]
     ft = results.get("finetune")

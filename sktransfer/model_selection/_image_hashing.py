@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 from scipy.fft import dctn
 
-__all__ = ["CODE_BITS", "PROBES", "image_fingerprint", "perceptual_codes"]
+__all__ = ["CODE_BITS", "PROBES", "image_fingerprint", "perceptual_codes", "thumbnail"]
 
 _FRAME = 64  # side of the canonical frame, in pixels
 _BLOCK = 16  # low-frequency DCT block kept: 16 x 16 = 256 bits
@@ -90,3 +90,15 @@ def _block(source: Image.Image, cx: float, cy: float, scale: float, turn: float)
         Image.Resampling.BILINEAR,
     )
     return dctn(np.asarray(frame), norm="ortho")[:_BLOCK, :_BLOCK]
+
+
+def thumbnail(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """Gray ``image`` resized (bicubic, antialiased) to ``size``, centred, of unit norm.
+
+    A thumbnail of a few pixels has too few low frequencies for a perceptual code; it is
+    compared with the other images scaled down to its own size instead.
+    """
+    gray = image.convert("L")
+    pixels = np.asarray(gray.resize(size, Image.Resampling.BICUBIC), dtype=np.float32).ravel()
+    pixels -= pixels.mean()
+    return pixels / max(float(np.linalg.norm(pixels)), 1e-6)

@@ -118,6 +118,19 @@ def test_block_search_finds_the_pairs_of_the_full_similarity_matrix(
     np.testing.assert_allclose(scores, np.minimum(full[pairs[:, 0], pairs[:, 1]], 1), atol=1e-5)
 
 
+def test_thumbnails_match_the_image_they_shrink(mnist):
+    # 8-px shrinks (0.3x) of real digits: too small for a perceptual code, matched with the
+    # collection's digits scaled down to 8 px; shrinks of digits not in it stay apart
+    digits = list(mnist[0][:2000])
+    shrink = [np.asarray(Image.fromarray(d).resize((8, 8), Image.BICUBIC)) for d in mnist[0][:2100]]
+    present, absent = shrink[:100], shrink[2000:2100]
+    groups = find_duplicates(digits + present + absent, method="hash", progress=False)
+    assert (groups[:100] == groups[2000:2100]).all()
+    matched = np.isin(groups[2100:], groups[:2000])
+    assert matched.sum() <= 3  # an unrelated 8-px digit joins a look-alike now and then
+    assert len(set(groups[:2000])) == len(set(find_duplicates(digits, method="hash")))
+
+
 def test_probe_codes_are_the_mirror_image_and_turns(photos, mnist):
     photo = Image.fromarray(photos["astronaut"])
     codes = perceptual_codes(photo)
