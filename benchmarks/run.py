@@ -345,7 +345,14 @@ def to_markdown(results: dict) -> str:
                 f"vectors (mixtures of two real pet-photo features each, "
                 f"{sc['bounded_pairs']:,} pairs): {sc['bounded_seconds']} s with 128-d bounds "
                 f"first, {sc['all_products_seconds']} s with all products "
-                f"({sc['speedup']}x; same pairs: {sc['same_pairs']}).",
+                f"({sc['speedup']}x); pairs found by one and not the other: "
+                f"{sc['pairs_differing']}"
+                + (
+                    f", all within {sc['differing_max_distance_to_threshold']:.0e} of the "
+                    "threshold (float32 sums in another order)."
+                    if sc["pairs_differing"]
+                    else "."
+                ),
                 "",
             ]
     ft = results.get("finetune")
