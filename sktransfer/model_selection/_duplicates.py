@@ -115,6 +115,11 @@ DUPLICATE_OPTIONS = {
 }
 
 
+def duplicate_options(values: dict[str, Any]) -> dict[str, Any]:
+    """The duplicate-finding options among a function's ``locals()``, to forward."""
+    return {name: values[name] for name in DUPLICATE_OPTIONS}
+
+
 @validate_params(
     {
         "X": "no_validation",  # as_sample_list and as_text_list explain what they refuse

@@ -13,6 +13,7 @@ from ._duplicates import (
     DEFAULT_WORD_SIMILARITY,
     DUPLICATE_OPTIONS,
     Fingerprints,
+    duplicate_options,
     fingerprint,
 )
 from ._split import is_classification
@@ -71,15 +72,7 @@ def leakage_report(
     >>> report.attrs["summary"]
     '1 of 1 test samples (100.0%) have a copy among the 2 training samples: 0 exact, 1 near.'
     """
-    options = {
-        "kind": kind,
-        "method": method,
-        "similarity": similarity,
-        "word_similarity": word_similarity,
-        "embedding_similarity": embedding_similarity,
-        "embedder": embedder,
-        "mask_digits": mask_digits,
-    }
+    options = duplicate_options(locals())
     if X_test is None:
         fingerprints = fingerprint(X_train, **options)
         everything = np.arange(len(fingerprints))

@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import type_of_target
 from ._duplicates import (
     DEFAULT_WORD_SIMILARITY,
     DUPLICATE_OPTIONS,
+    duplicate_options,
     fingerprint,
     merge_labelings,
 )
@@ -273,15 +274,7 @@ def leakage_safe_train_test_split(
     """
     if not arrays:
         raise ValueError("At least one array is required.")
-    options = {
-        "kind": kind,
-        "method": method,
-        "similarity": similarity,
-        "word_similarity": word_similarity,
-        "embedding_similarity": embedding_similarity,
-        "embedder": embedder,
-        "mask_digits": mask_digits,
-    }
+    options = duplicate_options(locals())
     labels = _leakage_groups(
         arrays[0], groups, column=column, near_duplicates=near_duplicates, **options
     )
