@@ -8,13 +8,21 @@ the number of decoding threads. ``image``, ``text``, ``finetune``, ``model_selec
 """
 
 from ._files import image_endings, is_hidden, list_images, open_regular_file, same_path
-from ._images import as_sample_list, content_digest, describe_sample, load_failure, open_rgb
+from ._images import (
+    as_sample_list,
+    center_crop_resize,
+    content_digest,
+    describe_sample,
+    load_failure,
+    open_rgb,
+)
 from ._texts import as_text_list, normalize_text, tokenize, tokenize_many
 from ._threads import n_workers
 
 __all__ = [
     "as_sample_list",
     "as_text_list",
+    "center_crop_resize",
     "content_digest",
     "describe_sample",
     "image_endings",

@@ -120,6 +120,24 @@ def _type_message(sample: Any) -> str:
     )
 
 
+def center_crop_resize(
+    image: Image.Image, size: int, resize_size: int, resample: int
+) -> np.ndarray:
+    """The center crop of ``size / resize_size`` of the shorter side, resampled to
+    ``size x size``: an ``(size, size, 3)`` uint8 array.
+
+    Equivalent to ``Resize(resize_size)`` then ``CenterCrop(size)``, but resamples only the
+    crop box straight to the output size (PIL's ``resize(box=...)``): about half the work.
+    Both the torch and the ONNX Runtime paths preprocess with it, so they see equal pixels.
+    """
+    width, height = image.size
+    crop = size * min(width, height) / resize_size  # crop side in source pixels
+    left, top = (width - crop) / 2, (height - crop) / 2
+    box = (left, top, left + crop, top + crop)
+    # np.array (not asarray) yields one writable copy, which torch.from_numpy needs.
+    return np.array(image.resize((size, size), resample, box=box))
+
+
 def open_rgb(sample: Any, min_size: int | None = None) -> Image.Image:
     """Decode one sample to an RGB image, EXIF orientation applied.
 

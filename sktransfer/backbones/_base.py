@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import nn
+
+from .._inputs import center_crop_resize
 
 __all__ = ["Backbone", "Preprocessing"]
 
@@ -137,9 +138,10 @@ class _Transform:
     """Resize the shorter side, center crop, normalise: one PIL image to a ``(3, S, S)`` tensor.
 
     Equivalent to torchvision's ``Resize(resize_size) -> CenterCrop(input_size) -> ToTensor
-    -> Normalize``, but resamples only the crop box straight to the output size (PIL's
-    ``resize(box=...)``) and normalises the uint8 pixels in one in-place pass: about half
-    the work, which matters on CPUs where decoding competes with the forward pass.
+    -> Normalize``, but resamples only the crop box straight to the output size
+    (:func:`~sktransfer._inputs.center_crop_resize`) and normalises the uint8 pixels in one
+    in-place pass: about half the work, which matters on CPUs where decoding competes with
+    the forward pass.
     """
 
     def __init__(self, preprocessing: Preprocessing):
@@ -150,11 +152,6 @@ class _Transform:
         self.std = torch.tensor(preprocessing.std).view(3, 1, 1) * 255.0
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
-        width, height = image.size
-        crop = self.size * min(width, height) / self.resize_size  # crop side in source pixels
-        left, top = (width - crop) / 2, (height - crop) / 2
-        box = (left, top, left + crop, top + crop)
-        # np.array (not asarray) yields one writable copy, which torch.from_numpy needs.
-        pixels = np.array(image.resize((self.size, self.size), self.resample, box=box))
+        pixels = center_crop_resize(image, self.size, self.resize_size, self.resample)
         tensor = torch.from_numpy(pixels).permute(2, 0, 1).float()
         return tensor.sub_(self.mean).div_(self.std)

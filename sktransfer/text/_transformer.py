@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+from functools import lru_cache
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from .._cache import FeatureCache, fingerprint, resolve_location
 from .._device import resolve_device
 from .._hub import offline_if_unreachable
 from .._inputs import as_text_list
+from .._onnx import BACKEND_TOLERANCE, make_session, module_to_onnx, stored_graph
 from .._progress import progress_bar
 from .._transformer_parts import POOLINGS, pool_states, states_at
 from ..exceptions import WeightsNotFoundError
@@ -164,6 +166,16 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Folder of the content-addressed feature cache; None disables it.
     progress : bool or "auto", default="auto"
         Show a tqdm progress bar; "auto" shows it when stderr is a terminal.
+    backend : {"torch", "onnxruntime"}, default="torch"
+        What runs the encoder for :meth:`transform`. ``"onnxruntime"`` exports the encoder
+        up to ``layer`` with its pooling and normalisation to ONNX once per (model, layer,
+        pooling, normalize), keeps it in ``cache`` when set, and runs it with ONNX Runtime
+        on every CPU (:meth:`token_states` stays on torch). Needs
+        ``pip install "sktransfer[onnx]"``.
+    quantize : {"dynamic"} or None, default=None
+        int8 weights with activations quantized on the fly (ONNX Runtime's dynamic
+        quantization, which suits a transformer's matrix products), ``backend="onnxruntime"``
+        only. Its embeddings differ slightly from float ones and are cached apart.
 
     Attributes
     ----------
@@ -175,6 +187,10 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Tokens kept per text.
     source_ : str
         Where the model loaded from: a folder, or the hub name.
+    backend_difference_ : float
+        Largest absolute difference between the ONNX Runtime and the torch embeddings of
+        two probe sentences, relative to the largest value (0.0 with ``backend="torch"``).
+        Within :data:`~sktransfer.image.BACKEND_TOLERANCE` they share the torch cache entries.
 
     Notes
     -----
@@ -207,6 +223,8 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         "device": [str, torch.device],
         "cache": [str, os.PathLike, HasMethods("cache"), None],
         "progress": ["boolean", StrOptions({"auto"})],
+        "backend": [StrOptions({"torch", "onnxruntime"})],
+        "quantize": [StrOptions({"dynamic"}), None],
     }
 
     def __init__(
@@ -221,6 +239,8 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         device: str | torch.device = "auto",
         cache: Any = None,
         progress: bool | str = "auto",
+        backend: str = "torch",
+        quantize: str | None = None,
     ):
         self.model = model
         self.pooling = pooling
@@ -231,6 +251,8 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.device = device
         self.cache = cache
         self.progress = progress
+        self.backend = backend
+        self.quantize = quantize
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> TransformerTextEmbedder:
@@ -247,6 +269,11 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self : TransformerTextEmbedder
         """
         as_text_list(X)
+        if self.quantize is not None and self.backend != "onnxruntime":
+            raise ValueError(
+                f"quantize={self.quantize!r} quantizes the ONNX graph: it needs "
+                "backend='onnxruntime'."
+            )
         tokenizer, encoder = self._load()
         self.source_ = _source(self.model)
         limit = min(tokenizer.model_max_length, encoder.config.max_position_embeddings)
@@ -257,6 +284,11 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             raise ValueError(f"layer={self.layer}, but {self.model!r} has {n_layers} layers.")
         self.layer_ = n_layers if self.layer is None else int(self.layer)
         self.n_features_out_ = int(encoder.config.hidden_size)
+        self.backend_difference_ = 0.0
+        self._session = None
+        if self.backend == "onnxruntime":
+            self._get_session()
+            self.backend_difference_ = self._backend_difference()
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -331,6 +363,7 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def __getstate__(self) -> dict:
         state = dict(super().__getstate__())  # object.__getstate__ returns the live __dict__
         state.pop("_model", None)  # rebuilt lazily: a fitted embedder pickles small
+        state.pop("_session", None)
         return state
 
     # -- internals --------------------------------------------------------------------------
@@ -399,6 +432,9 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _embed(
         self, encoder: Any, batch: dict, device: torch.device, pool: bool = True
     ) -> np.ndarray:
+        if pool and self.backend == "onnxruntime":
+            feed = {name: batch[name].numpy() for name in ("input_ids", "attention_mask")}
+            return self._get_session().run(None, feed)[0]
         ids = batch["input_ids"].to(device)
         mask = batch["attention_mask"].to(device)
         with (
@@ -430,4 +466,97 @@ class TransformerTextEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             parts.update(kind="text", pooling=self.pooling, normalize=self.normalize)
             if self.layer is not None:
                 parts["layer"] = self.layer_
+            if self.backend != "torch" and (
+                self.quantize is not None or self.backend_difference_ > BACKEND_TOLERANCE
+            ):
+                parts.update(backend=self.backend, graph=self._export_key())
         return FeatureCache(location, fingerprint(format=1, **parts))
+
+    # -- the ONNX Runtime backend ------------------------------------------------------------
+
+    def _float_key(self) -> str:
+        from .._shared_backbones import transformer_key
+
+        return fingerprint(
+            format=1,
+            kind="text-graph",
+            model=transformer_key(self.model),
+            source=self.source_,
+            layer=self.layer_,
+            pooling=self.pooling,
+            normalize=self.normalize,
+        )
+
+    def _export_key(self) -> str:
+        if self.quantize is None:
+            return self._float_key()
+        return fingerprint(format=1, graph=self._float_key(), quantize=self.quantize)
+
+    def _get_session(self) -> Any:
+        if getattr(self, "_session", None) is None:
+            data = stored_graph(
+                resolve_location(self.cache),
+                self._export_key(),
+                lambda: _text_graph(
+                    self._float_key(), self.model, self.layer_, self.pooling, self.normalize
+                ),
+                self.quantize,
+            )
+            self._session = make_session(data)
+        return self._session
+
+    def _backend_difference(self) -> float:
+        """Largest |ONNX Runtime - torch| embedding difference on two probe sentences,
+        relative to the largest value."""
+        tokenizer, encoder = self._load()
+        probe = ["A cat sits on the mat.", "Stock markets fell sharply after the report."]
+        batch = tokenizer.pad({"input_ids": self._tokenize(probe)}, return_tensors="pt")
+        found = self._embed(encoder, batch, torch.device("cpu"))
+        self.backend, backend = "torch", self.backend
+        try:
+            expected = self._embed(encoder, batch, torch.device("cpu"))
+        finally:
+            self.backend = backend
+        scale = max(float(np.abs(expected).max()), np.finfo(np.float32).tiny)
+        return float(np.abs(found - expected).max() / scale)
+
+
+class _PooledEncoder(torch.nn.Module):
+    """The encoder's states after ``layer`` layers, pooled (and normalised): what
+    :meth:`TransformerTextEmbedder.transform` computes, as one module to export."""
+
+    def __init__(self, encoder: Any, layer: int, pooling: str, normalize: bool):
+        super().__init__()
+        self.encoder, self.layer, self.pooling, self.normalize = encoder, layer, pooling, normalize
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # All hidden states: the exporter's optimiser removes the layers above ``layer``.
+        out = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+        )
+        pooled = pool_states(out.hidden_states[self.layer], attention_mask, self.pooling)
+        return torch.nn.functional.normalize(pooled, dim=1) if self.normalize else pooled
+
+
+@lru_cache(maxsize=2)
+def _text_graph(key: str, model: Any, layer: int, pooling: str, normalize: bool) -> bytes:
+    """The float32 ONNX graph of a pooled encoder, exported once per process and key."""
+    import copy
+
+    from .._onnx import KEY, set_metadata
+    from .._shared_backbones import shared_transformer
+
+    tokenizer, encoder = shared_transformer(model)
+    module = _PooledEncoder(copy.deepcopy(encoder).cpu().eval(), layer, pooling, normalize)
+    example = tokenizer.pad(
+        {"input_ids": tokenizer(["a first example text", "another"])["input_ids"]},
+        return_tensors="pt",
+    )
+    logger.info("Exporting %s (layer %d, %s pooling) to ONNX.", model, layer, pooling)
+    graph = module_to_onnx(
+        module,
+        (example["input_ids"], example["attention_mask"]),
+        input_name=("input_ids", "attention_mask"),
+        sequence=True,
+    )
+    return set_metadata(graph, **{KEY: key}).SerializeToString()
