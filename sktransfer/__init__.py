@@ -64,6 +64,9 @@ _LAZY = {
     "load": ".io",
     "save": ".io",
     "make_server": ".serving",
+    "ExportReport": ".export",
+    "OnnxImageModel": ".export",
+    "to_onnx": ".export",
     "featurize": ".dask",
     "featurize_to_parquet": ".dask",
     # exceptions and warnings
@@ -116,6 +119,7 @@ if TYPE_CHECKING:
         VectorsNotFoundError,
         WeightsNotFoundError,
     )
+    from .export import ExportReport, OnnxImageModel, to_onnx  # noqa: F401
     from .finetune import (  # noqa: F401
         FineTunedImageClassifier,
         FineTunedImageEstimator,

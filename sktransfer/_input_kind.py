@@ -13,6 +13,10 @@ def input_kind(model: Any) -> Literal["images", "texts"] | None:
     None when it starts with anything else (a table, raw pixels), which the command line and
     the server cannot feed.
     """
+    from .export import OnnxImageModel  # torch-free: checked before the imports below
+
+    if isinstance(model, OnnxImageModel):
+        return "images"
     from .finetune import (
         FineTunedImageEstimator,
         FineTunedTextClassifier,

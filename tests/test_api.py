@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "dask",
     "datasets",
     "exceptions",
+    "export",
     "finetune",
     "image",
     "io",

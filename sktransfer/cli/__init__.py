@@ -1,4 +1,4 @@
-"""The ``sktransfer`` command line: demo, featurize, train, predict, serve."""
+"""The ``sktransfer`` command line: demo, featurize, train, predict, serve, export."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import logging
 from collections.abc import Sequence
 
-from . import _demo, _featurize, _predict, _serve, _train
+from . import _demo, _export, _featurize, _predict, _serve, _train
 from ._common import UsageError
 
 __all__ = ["main"]
@@ -18,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True)
-    for verb in (_demo, _featurize, _train, _predict, _serve):
+    for verb in (_demo, _featurize, _train, _predict, _serve, _export):
         verb.add_parser(commands)
     return parser
 

@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "UsageError",
     "add_backbone_options",
+    "add_runtime_option",
     "bounded",
     "check_output",
     "count",
@@ -83,16 +84,27 @@ def check_output(output: str, inputs: Iterable[str | os.PathLike] = ()) -> None:
         ) from None
 
 
-def load_model(path: str, takes: tuple[str, ...] = ("images",)) -> Any:
+def load_model(path: str, takes: tuple[str, ...] = ("images",), backend: str = "torch") -> Any:
     """A saved model that takes one of ``takes`` ("images", "texts"), or a usage error
-    that says what is wrong."""
-    from .. import io
+    that says what is wrong. ``backend="onnxruntime"`` reads a file written by
+    ``sktransfer export`` and predicts without importing torch."""
     from .._input_kind import input_kind
 
     if not Path(path).exists():
         raise UsageError(f"{path}: no such model file.")
     if Path(path).is_dir():
         raise UsageError(f"{path}: is a folder, not a model file.")
+    if backend == "onnxruntime":
+        from ..export import OnnxImageModel
+
+        try:
+            return OnnxImageModel(path)
+        except ImportError as error:
+            raise UsageError(str(error)) from None
+    if Path(path).suffix.lower() == ".onnx":
+        raise UsageError(f"{path}: is an ONNX file; run it with --backend onnxruntime.")
+    from .. import io
+
     model = io.load(path)
     kind = input_kind(model)
     if kind not in takes:
@@ -103,6 +115,17 @@ def load_model(path: str, takes: tuple[str, ...] = ("images",)) -> Any:
             f"with an sktransfer featurizer, embedder or fine-tuned estimator of {wanted}."
         )
     return model
+
+
+def add_runtime_option(parser: argparse.ArgumentParser) -> None:
+    """``--backend``: run a saved model (torch) or an exported ONNX file (onnxruntime)."""
+    parser.add_argument(
+        "--backend",
+        choices=("torch", "onnxruntime"),
+        default="torch",
+        help="torch: a model saved by `sktransfer train`; onnxruntime: a file written by "
+        "`sktransfer export`, run without torch",
+    )
 
 
 def add_backbone_options(parser: argparse.ArgumentParser) -> None:

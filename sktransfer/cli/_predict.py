@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import UsageError, check_output, load_model
+from ._common import UsageError, add_runtime_option, check_output, load_model
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no images found in " + ", ".join(args.files))
     if args.output:
         check_output(args.output, [args.model, *paths])
-    model = load_model(args.model)
+    model = load_model(args.model, backend=args.backend)
     table = pd.DataFrame({"path": paths})
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(paths)
@@ -53,4 +53,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("model", help="a model saved by `sktransfer train` or sktransfer.io.save")
     parser.add_argument("files", nargs="+", help="image files or folders (searched recursively)")
     parser.add_argument("-o", "--output", default=None, help="CSV file (default: standard output)")
+    add_runtime_option(parser)
     parser.set_defaults(run=run)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import UsageError, load_model, port, positive, seconds
+from ._common import UsageError, add_runtime_option, load_model, port, positive, seconds
 
 
 def run(args: argparse.Namespace) -> int:
     from ..serving import make_server
 
-    model = load_model(args.model, takes=("images", "texts"))
+    model = load_model(args.model, takes=("images", "texts"), backend=args.backend)
     try:
         server = make_server(
             model,
@@ -79,4 +79,5 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timeout", type=seconds, default=30.0, help="seconds a client may take to send a request"
     )
+    add_runtime_option(parser)
     parser.set_defaults(run=run)

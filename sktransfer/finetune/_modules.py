@@ -58,7 +58,7 @@ class TrainableTop(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.trunk(x.view(len(x), *self.input_shape))
+        x = self.trunk(x.view(-1, *self.input_shape))  # -1: the batch stays dynamic in ONNX
         if x.dim() > 2:  # a map (or tokens) from the top group, or from the frozen part
             x = x.mean(1) if self.tokens else x.mean((2, 3))
         return self.head(x)
