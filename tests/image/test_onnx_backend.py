@@ -83,7 +83,10 @@ def test_a_corrupt_or_mismatched_exported_file_is_detected_and_rebuilt(
 
 
 @pytest.mark.slow
-def test_static_int8_keeps_a_real_linear_probe_and_caches_apart(lfw, tmp_path):
+def test_static_int8_keeps_a_real_linear_probe_and_caches_apart(lfw, tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
     images, labels = lfw
     X, y = images[::2], labels[::2]
     float32 = PretrainedImageFeaturizer(cache=tmp_path, progress=False).fit(X)
@@ -103,9 +106,11 @@ def test_static_int8_keeps_a_real_linear_probe_and_caches_apart(lfw, tmp_path):
     clone = pickle.loads(pickle.dumps(int8))
     clone.cache = None
     np.testing.assert_allclose(clone.transform(X[:8]), quantized[:8], atol=1e-6)
+    assert list(work.iterdir()) == []  # the quantizer left nothing in the working folder
 
 
-def test_dynamic_int8_runs_and_stays_close(small_photos, default_featurizer):
+def test_dynamic_int8_runs_and_stays_close(small_photos, default_featurizer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     int8 = PretrainedImageFeaturizer(backend="onnxruntime", quantize="dynamic", progress=False).fit(
         small_photos
     )
@@ -117,6 +122,7 @@ def test_dynamic_int8_runs_and_stays_close(small_photos, default_featurizer):
     unit_int8 = quantized / np.linalg.norm(quantized, axis=1, keepdims=True)
     similarity = unit_int8 @ unit.T
     assert (similarity.argmax(1) == np.arange(len(features))).all()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_quantize_needs_the_onnx_backend_and_the_extra_is_named(small_photos, monkeypatch):

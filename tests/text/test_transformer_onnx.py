@@ -51,7 +51,8 @@ def test_a_middle_layer_and_other_pooling_match_too(texts):
 
 
 @pytest.mark.slow
-def test_dynamic_int8_keeps_a_real_spam_classifier(sms):
+def test_dynamic_int8_keeps_a_real_spam_classifier(sms, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     texts, labels = list(sms["text"][:600]), sms["label"][:600]
     int8 = TransformerTextEmbedder(backend="onnxruntime", quantize="dynamic", progress=False)
     quantized = int8.fit(texts).transform(texts)
@@ -60,6 +61,7 @@ def test_dynamic_int8_keeps_a_real_spam_classifier(sms):
     assert (np.sum(quantized * float32, axis=1) > 0.95).all()  # cosine to its own: 0.96-0.99
     probe = LogisticRegression(C=10)
     assert cross_val_score(probe, quantized, labels, cv=3).mean() > 0.95
+    assert list(tmp_path.iterdir()) == []  # the quantizer left nothing in the working folder
 
 
 def test_quantize_needs_the_onnx_backend():
