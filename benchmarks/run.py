@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
 featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
-scale_out (needs
+scale_out, runtime (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE))
 import duplicates  # noqa: E402  (benchmarks are scripts, not a package)
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
+import runtime  # noqa: E402
 import scale_out  # noqa: E402
 import selection  # noqa: E402
 import text  # noqa: E402
@@ -42,6 +43,7 @@ SECTIONS = (
     "text_finetune",
     "text_transformer",
     "scale_out",
+    "runtime",
 )
 
 
@@ -136,6 +138,81 @@ def _transformer_tables(tt: dict) -> list[str]:
         f"{gc['identical_scores']} ({gc['cache']['cv_scores']}). Mean fit seconds per "
         f"candidate: {gc['cache']['fit_seconds']} with, {gc['no_cache']['fit_seconds']} "
         "without.",
+        "",
+    ]
+    return lines
+
+
+def _runtime_tables(rt: dict | None) -> list[str]:
+    if not rt:
+        return []
+    lines = [
+        "## ONNX Runtime, int8 and the exported pipeline (CPU)",
+        "",
+        f"`PretrainedImageFeaturizer` on {rt['n_images']} JPEG files (400-1200 px), batch "
+        f"{rt['batch_size']}, no cache; forward-only ceilings on tensors decoded beforehand; "
+        "images/s.",
+        "",
+        "| backbone | torch e2e | ORT e2e | ORT / torch e2e | ORT / torch forward | "
+        "ORT e2e / ORT ceiling | int8 e2e | int8 / fp32 ORT e2e (forward) | "
+        "dynamic int8 / fp32 forward | max abs diff (max feature) | export s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, sp in rt["speed"].items():
+        ips = sp["images_per_second"]
+        lines.append(
+            f"| {name} | {ips['torch_end_to_end']:.1f} | {ips['onnxruntime_end_to_end']:.1f} | "
+            f"**{sp['onnxruntime_over_torch_end_to_end']:.2f}x** | "
+            f"{sp['onnxruntime_over_torch_forward']:.2f}x | "
+            f"{sp['onnxruntime_end_to_end_over_its_ceiling']:.2f} | "
+            f"{ips['int8_static_end_to_end']:.1f} | "
+            f"{sp['int8_over_fp32_onnxruntime_end_to_end']:.2f}x "
+            f"({sp['int8_over_fp32_onnxruntime_forward']:.2f}x) | "
+            f"{sp['int8_dynamic_over_fp32_forward']:.2f}x | "
+            f"{sp['max_abs_feature_difference']:.1e} ({sp['max_abs_feature']:.1f}) | "
+            f"{sp['export_seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        'Static int8 (`quantize="static"`, calibrated on the images passed to `fit`): '
+        "linear probe (StandardScaler + LogisticRegression, leakage-safe 5-fold CV) on "
+        "float32 and int8 features of the same images.",
+        "",
+        "| data | images | fp32 accuracy | int8 accuracy | change | feature correlation |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, acc in rt["int8_accuracy"].items():
+        lines.append(
+            f"| {name} | {acc['n_images']} | {acc['fp32_accuracy']:.3f} | "
+            f"{acc['int8_static_accuracy']:.3f} | {acc['change']:+.3f} | "
+            f"{acc['feature_correlation']:.3f} |"
+        )
+    tx = rt["text"]
+    tps, acc = tx["texts_per_second"], tx["probe_accuracy"]
+    lines += [
+        "",
+        f"`TransformerTextEmbedder` (all-MiniLM-L6-v2) on {tx['n_texts']} real SMS messages: "
+        f"torch {tps['torch']:.0f} texts/s, ONNX Runtime {tps['onnxruntime']:.0f} "
+        f"(**{tx['onnxruntime_over_torch']:.2f}x**, largest difference "
+        f"{tx['max_abs_difference']:.1e}), dynamic int8 {tps['int8_dynamic']:.0f} "
+        f"({tx['int8_over_fp32_onnxruntime']:.2f}x fp32 ONNX Runtime; cosine to the float "
+        f"embedding {tx['int8_cosine_min']:.3f} at worst, {tx['int8_cosine_median']:.3f} "
+        f"median). Spam probe (LogisticRegression, leakage-safe 5-fold CV): "
+        f"{acc['torch']:.4f} torch, {acc['onnxruntime']:.4f} ONNX Runtime, "
+        f"{acc['int8_dynamic']:.4f} int8.",
+    ]
+    ex = rt["export"]
+    lines += [
+        "",
+        f"Exported pipeline (EfficientNet-Lite0, StandardScaler, LogisticRegression, trained "
+        f"on half of {ex['data']}): checked on {ex['n_checked']} held-out real images, "
+        f"largest probability difference {ex['max_abs_probability_difference']:.1e}, same "
+        f"class for {ex['argmax_agreement']:.1%}; {ex['onnx_bytes'] / 2**20:.1f} MiB "
+        f"(the skops file: {ex['skops_bytes'] / 2**10:.0f} KiB, the weights install with "
+        f"the package); export {ex['export_seconds']:.1f} s. Cold start of a fresh process "
+        f"that loads the model and predicts one image: "
+        f"{ex['cold_start_seconds_torch']:.2f} s from the skops file (torch), "
+        f"**{ex['cold_start_seconds_onnxruntime']:.2f} s** from the ONNX file (no torch).",
         "",
     ]
     return lines
@@ -350,7 +427,7 @@ def to_markdown(results: dict) -> str:
                 + (
                     f", all within {sc['differing_max_distance_to_threshold']:.0e} of the "
                     "threshold (float32 sums in another order)."
-                    if sc["pairs_differing"]
+                    if sc.get("differing_max_distance_to_threshold") is not None
                     else "."
                 ),
                 "",
@@ -414,6 +491,7 @@ def to_markdown(results: dict) -> str:
     tt = results.get("text_transformer")
     if tt:
         lines += _transformer_tables(tt)
+    lines += _runtime_tables(results.get("runtime"))
     so = results.get("scale_out")
     if so:
         lines += [
@@ -492,6 +570,8 @@ def main() -> None:
     if args.only in (None, "scale_out"):
         sizes = {"n_search": 24, "n_featurize": 64} if args.quick else {}
         results["scale_out"] = scale_out.run(**sizes)
+    if args.only in (None, "runtime"):
+        results["runtime"] = runtime.run(n_images=128 if args.quick else 256, repeats=repeats)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))
