@@ -570,7 +570,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     def _forward(self, extractor: Any, batch: torch.Tensor) -> np.ndarray:
         """Features of one CPU batch; on CUDA out-of-memory, the two halves in turn."""
-        if not isinstance(extractor, nn.Module):  # an ONNX Runtime session
+        if self.backend == "onnxruntime" and not isinstance(extractor, nn.Module):
             return extractor.run(None, {"images": batch.numpy()})[0]
         layout = torch.channels_last if self._channels_last else torch.contiguous_format
         try:
