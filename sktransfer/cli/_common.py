@@ -21,6 +21,7 @@ __all__ = [
     "count",
     "cross_validate_predictions",
     "feature_cache",
+    "image_files",
     "load_model",
     "port",
     "positive",
@@ -82,6 +83,22 @@ def check_output(output: str, inputs: Iterable[str | os.PathLike] = ()) -> None:
         raise UsageError(
             f"-o {output}: cannot write in {str(folder)!r} ({error.strerror})."
         ) from None
+
+
+def image_files(items: Iterable[str], option: str = "") -> list[str]:
+    """The image files named by ``items``: files as given, folders searched recursively; a
+    usage error (prefixed by ``option``, e.g. ``"--images "``) for anything else."""
+    from .._inputs import list_images
+
+    paths: list[str] = []
+    for item in items:
+        if Path(item).is_dir():
+            paths += list_images(item, recursive=True)
+        elif Path(item).is_file():
+            paths.append(item)
+        else:
+            raise UsageError(f"{option}{item}: no such file or folder.")
+    return paths
 
 
 def load_model(path: str, takes: tuple[str, ...] = ("images",), backend: str = "torch") -> Any:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ._common import UsageError, check_output, load_model
+from ._common import UsageError, check_output, image_files, load_model
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._inputs import list_images
-
-    images: list[str] = []
-    for item in args.images:
-        if Path(item).is_dir():
-            images += list_images(item, recursive=True)
-        elif Path(item).is_file():
-            images.append(item)
-        else:
-            raise UsageError(f"--images {item}: no such file or folder.")
+    images = image_files(args.images, option="--images ")
     check_output(args.output, [args.model, *images])
     model = load_model(args.model)
     try:

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ._common import UsageError, add_runtime_option, check_output, load_model
+from ._common import UsageError, add_runtime_option, check_output, image_files, load_model
 
 
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .._inputs import list_images
-
-    paths: list[str] = []
-    for item in args.files:
-        if Path(item).is_dir():
-            paths += list_images(item, recursive=True)
-        elif Path(item).is_file():
-            paths.append(item)
-        else:
-            raise UsageError(f"{item}: no such file or folder.")
+    paths = image_files(args.files)
     if not paths:
         raise UsageError("no images found in " + ", ".join(args.files))
     if args.output:

@@ -263,7 +263,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self._session = None
         if self.backend == "onnxruntime":
             calibration = self._calibration(samples) if self.quantize == "static" else None
-            self._session = self._make_session(backbone, calibration)
+            self._session = self._make_session(calibration)
             self.backend_difference_ = self._backend_difference()
         return self
 
@@ -339,16 +339,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         if self.backend == "onnxruntime":
             self._get_session()
             return onnx.load_from_string(self._onnx_model)
-        backbone = shared_backbone(self.backbone, self.weights)
-        data = _float_graph(
-            self._float_key(),
-            self.backbone,
-            self.weights,
-            backbone.group_index(self.layer),
-            self.pooling,
-            self.preprocessing_.input_size,
-        )
-        return onnx.load_from_string(data)
+        return onnx.load_from_string(self._float_graph())
 
     @property
     def _n_features_out(self) -> int:
@@ -441,19 +432,24 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             input_size=self.preprocessing_.input_size,
         )
 
-    def _make_session(self, backbone: Any, calibration: np.ndarray | None) -> Any:
+    def _float_graph(self) -> bytes:
+        """The float32 graph of this featurizer (exported once per process and key)."""
+        backbone = shared_backbone(self.backbone, self.weights)
+        return _float_graph(
+            self._float_key(),
+            self.backbone,
+            self.weights,
+            backbone.group_index(self.layer),
+            self.pooling,
+            self.preprocessing_.input_size,
+        )
+
+    def _make_session(self, calibration: np.ndarray | None = None) -> Any:
         """Export (or find in the cache folder) the graph, quantize it, open a session."""
         self._onnx_model = stored_graph(
             resolve_location(self.cache),
             self._export_key(),
-            lambda: _float_graph(
-                self._float_key(),
-                self.backbone,
-                self.weights,
-                backbone.group_index(self.layer),
-                self.pooling,
-                self.preprocessing_.input_size,
-            ),
+            self._float_graph,
             self.quantize,
             calibration,
         )
@@ -464,9 +460,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             if getattr(self, "_onnx_model", None) is not None:
                 self._session = make_session(self._onnx_model, device=self._device().type)
             else:
-                self._session = self._make_session(
-                    shared_backbone(self.backbone, self.weights), None
-                )
+                self._session = self._make_session()
         return self._session
 
     def _calibration(self, samples: list) -> np.ndarray:
