@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import validate_params
 
 from ..exceptions import UnknownBackboneError
 from ._base import Backbone
-from ._timm import build_bundled_lite0, build_timm
+from ._timm import BUNDLED, build_bundled, build_timm
 from ._torchvision import build_torchvision, torchvision_names
 from ._weights import is_weights_path
 
@@ -25,7 +25,7 @@ _Builder = Callable[[str, WeightsSpec], Backbone]
 
 @lru_cache(maxsize=1)
 def _builders() -> dict[str, _Builder]:
-    builders: dict[str, _Builder] = {DEFAULT_BACKBONE: build_bundled_lite0}
+    builders: dict[str, _Builder] = dict.fromkeys(BUNDLED, build_bundled)
     builders.update({name: build_torchvision for name in torchvision_names()})
     return builders
 
@@ -61,7 +61,8 @@ def load_backbone(name: str = DEFAULT_BACKBONE, weights: WeightsSpec = "DEFAULT"
         ``"DEFAULT"`` (the best ImageNet weights), a torchvision weights enum name such as
         ``"IMAGENET1K_V1"``, a path to a state dict (``.pth``/``.safetensors``), or None for
         random initialisation. Weights are looked up in this order: bundled with an installed
-        package (the default backbone), the explicit path, the torch hub cache, then a download.
+        package (``efficientnet_lite0``, ``efficientnet_lite1``, ``efficientnet_lite2``), the
+        explicit path, the torch hub cache, then a download.
 
     Returns
     -------

