@@ -4,9 +4,11 @@ All figures come from one run on one machine, side by side:
 
 - featurizer end to end on JPEG files (decode, preprocess, forward, no cache) with
   ``backend="torch"``, ``backend="onnxruntime"`` and ``quantize="static"``, for
-  EfficientNet-Lite0 (bundled weights) and torchvision's resnet18 (seeded random weights:
-  they cannot be downloaded here, and speed does not depend on their values); the
-  forward-only ceiling of each runtime on tensors decoded beforehand; the export's cost;
+  EfficientNet-Lite0 and Lite2 (bundled weights) and torchvision's resnet18 (seeded random
+  weights: they cannot be downloaded here, and speed does not depend on their values); the
+  forward-only ceiling of each runtime on tensors decoded beforehand; the bound that
+  decoding on the same CPUs puts on it (decoding's one-thread CPU time shared over the
+  CPUs, added to the forward time); the export's cost;
 - int8: the accuracy of a linear probe (LogisticRegression, leakage-safe 5-fold CV) on
   float32 and on statically quantized features of real datasets (LFW, MNIST digits, and the
   pets photos when ``../shared/data/pets`` is there), and dynamic quantization's speed;
@@ -23,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import joblib
 import numpy as np
 import torch
 from _timing import median_seconds
@@ -36,7 +39,11 @@ def run(n_images: int = 256, repeats: int = 3, batch_size: int = 32) -> dict:
         paths = write_jpegs(Path(folder), n_images)
         speed = {
             name: _speed(name, weights, paths, repeats, batch_size)
-            for name, weights in (("efficientnet_lite0", "DEFAULT"), ("resnet18", None))
+            for name, weights in (
+                ("efficientnet_lite0", "DEFAULT"),
+                ("efficientnet_lite2", "DEFAULT"),
+                ("resnet18", None),
+            )
         }
         export = _export(Path(folder))
     return {
@@ -72,7 +79,18 @@ def _speed(name: str, weights, paths: list, repeats: int, batch_size: int) -> di
 
     transform = eager.preprocessing_.transform()
     size = eager.preprocessing_.resize_size
-    tensors = torch.stack([transform(open_rgb(p, size)) for p in paths])
+
+    def preprocess():
+        return [transform(open_rgb(p, size)) for p in paths]
+
+    with torch.random.fork_rng(devices=[]):  # one thread: the decoding cost in CPU time
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            preprocess_seconds = median_seconds(preprocess, repeats)
+        finally:
+            torch.set_num_threads(threads)
+    tensors = torch.stack(preprocess())
     batches = list(torch.split(tensors, batch_size))
     extractor = eager._get_extractor()
 
@@ -100,6 +118,10 @@ def _speed(name: str, weights, paths: list, repeats: int, batch_size: int) -> di
     rate = {k: n / v for k, v in seconds.items() if "one_batch" not in k}
     rate["int8_dynamic_forward"] = len(batches[0]) / seconds["int8_dynamic_forward_one_batch"]
     expected, found = eager.transform(paths[:64]), fp32.transform(paths[:64])
+    # Decoding and the forward pass share the CPUs: with the forward pass using all of
+    # them, no loader can beat one image per (forward time + decoding CPU time / CPUs).
+    cpus = joblib.cpu_count()
+    bound = 1 / (1 / rate["onnxruntime_forward"] + preprocess_seconds / n / cpus)
     return {
         "images_per_second": {k: round(v, 1) for k, v in rate.items()},
         "onnxruntime_over_torch_end_to_end": rate["onnxruntime_end_to_end"]
@@ -107,6 +129,9 @@ def _speed(name: str, weights, paths: list, repeats: int, batch_size: int) -> di
         "onnxruntime_over_torch_forward": rate["onnxruntime_forward"] / rate["torch_forward"],
         "onnxruntime_end_to_end_over_its_ceiling": rate["onnxruntime_end_to_end"]
         / rate["onnxruntime_forward"],
+        "preprocess_ms_per_image_one_thread": 1000 * preprocess_seconds / n,
+        "cpu_bound_over_ceiling": bound / rate["onnxruntime_forward"],
+        "onnxruntime_end_to_end_over_cpu_bound": rate["onnxruntime_end_to_end"] / bound,
         "int8_over_fp32_onnxruntime_end_to_end": rate["int8_static_end_to_end"]
         / rate["onnxruntime_end_to_end"],
         "int8_over_fp32_onnxruntime_forward": rate["int8_static_forward"]
