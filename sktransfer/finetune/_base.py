@@ -102,6 +102,7 @@ class FineTunedImageEstimator(NetTrainer):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
         "cache": "no_validation",
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -130,6 +131,7 @@ class FineTunedImageEstimator(NetTrainer):
         label_smoothing: float = 0.0,
         early_stopping: int | None = None,
         validation_fraction: float = 0.1,
+        class_weight: Any = None,
         cache: Any = None,
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -154,6 +156,7 @@ class FineTunedImageEstimator(NetTrainer):
         self.label_smoothing = label_smoothing
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
         self.cache = cache
         self.device = device
         self.random_state = random_state

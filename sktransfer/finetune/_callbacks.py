@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import to_numpy, to_tensor
+
+from ._weights import weighted_loss
 
 __all__ = [
     "GradualUnfreezing",
@@ -64,6 +66,7 @@ class _TransferNetMixin:
     ``torch.autocast`` in bfloat16 (no loss scaling needed); outputs come back as float32.
     With ``mixup > 0`` each training batch is mixed with a shuffled copy of itself, with a
     weight drawn from Beta(mixup, mixup), and the loss mixes the two targets' losses.
+    Batches of a ``WeightedDataset`` (targets ``[y, weights]``) get the weighted loss.
     Validation predictions move to the CPU as soon as their loss is computed: skorch's
     scoring callbacks keep every batch of them for the epoch, which on a GPU holds memory
     the next epoch needs. A KeyboardInterrupt during training sets ``interrupted_``
@@ -100,6 +103,12 @@ class _TransferNetMixin:
         step["y_pred"] = step["y_pred"].cpu()
         return step
 
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_true, (list, tuple)):  # targets and loss weights
+            targets, weights = (to_tensor(part, device=self.device) for part in y_true)
+            return weighted_loss(self.criterion_, y_pred, targets, weights)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
     def train_step_single(self, batch, **fit_params):
         if not self.mixup:
             return super().train_step_single(batch, **fit_params)
@@ -109,16 +118,32 @@ class _TransferNetMixin:
         weight = torch.distributions.Beta(self.mixup, self.mixup).sample().item()
         partner = torch.randperm(len(Xi), device=Xi.device)
         mixed = weight * Xi + (1 - weight) * Xi[partner]
+        partners = [part[partner] for part in yi] if isinstance(yi, list) else yi[partner]
         y_pred = self.infer(mixed, **fit_params)
         loss = weight * self.get_loss(y_pred, yi, X=mixed, training=True) + (
             1 - weight
-        ) * self.get_loss(y_pred, yi[partner], X=mixed, training=True)
+        ) * self.get_loss(y_pred, partners, X=mixed, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
 
+def _targets(y):
+    """The targets of a batch, without the loss weights of a weighted one."""
+    return to_numpy(y[0] if isinstance(y, (list, tuple)) else y)
+
+
 class TransferClassifierNet(_TransferNetMixin, NeuralNetClassifier):
     """skorch's classifier with the fine-tuning behaviour of ``_TransferNetMixin``."""
+
+    @property
+    def _default_callbacks(self):
+        accuracy = EpochScoring(
+            "accuracy", name="valid_acc", lower_is_better=False, target_extractor=_targets
+        )
+        return [
+            (name, accuracy if name == "valid_acc" else callback)
+            for name, callback in super()._default_callbacks
+        ]
 
 
 class TransferRegressorNet(_TransferNetMixin, NeuralNetRegressor):

@@ -12,12 +12,12 @@ from torch import nn
 from .._inputs import as_sample_list
 from ._base import FineTunedImageEstimator
 from ._callbacks import TransferClassifierNet
-from ._labels import encode_labels
+from ._labels import ClassTargets
 
 __all__ = ["FineTunedImageClassifier"]
 
 
-class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
+class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEstimator):
     """A pretrained backbone fine-tuned as a classifier: from a linear probe to full training.
 
     The top ``unfreeze`` layer groups of the backbone train together with a new head; the
@@ -67,6 +67,10 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
         Patience in epochs on the loss of a stratified validation split
         (``validation_fraction`` of the training data); the best weights are restored.
     validation_fraction : float, default=0.1
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as sklearn's classifiers take them: "balanced"
+        weighs each class by ``n_samples / (n_classes * count)``; a dict maps every label
+        to its weight. They multiply ``fit``'s ``sample_weight``.
     cache : str, path, joblib.Memory or None, default=None
         Folder of the featurizer's content-addressed cache, shared with
         :class:`~sktransfer.PretrainedImageFeaturizer`: grid points and folds with the same
@@ -119,21 +123,12 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
         samples = as_sample_list(X)
         return self.net_.predict_proba(self._dataset(samples)).astype(np.float64)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable label of each image, as given in ``fit``."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(1)]
-
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FineTunedImageClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> FineTunedImageClassifier:
         """One more epoch on ``X``, ``y``; the first call needs every class in ``y`` or
         ``classes``. The learning-rate schedule restarts with each call."""
-        return super().partial_fit(X, y, classes=classes)
-
-    def _encode_targets(self, y, n_samples, *, refit, classes=None):
-        return encode_labels(self, y, n_samples, refit=refit, classes=classes)
-
-    def _n_outputs(self) -> int:
-        return len(self.classes_)
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _net_options(self):
         return TransferClassifierNet, {
@@ -142,5 +137,3 @@ class FineTunedImageClassifier(ClassifierMixin, FineTunedImageEstimator):
             "criterion__label_smoothing": self.label_smoothing,
             "classes": list(range(len(self.classes_))),
         }
-
-    _has_classes = True

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-__all__ = ["class_weights", "encode_labels", "encode_values"]
+__all__ = ["ClassTargets", "class_weights", "encode_labels", "encode_values"]
 
 
 def encode_labels(
@@ -40,12 +40,47 @@ def encode_labels(
 
 def class_weights(class_weight: Any, classes: np.ndarray, encoded: np.ndarray) -> np.ndarray | None:
     """Per-class loss weights, in the order of ``classes``, as sklearn classifiers take them:
-    None, "balanced" (``n_samples / (n_classes * count)``), or a dict of label to weight."""
+    None, "balanced" (``n_samples / (n_classes * count)`` over the classes present in
+    ``encoded``; a class listed in advance but absent weighs 1), or a dict of label to
+    weight naming every class."""
     if class_weight is None:
         return None
     from sklearn.utils.class_weight import compute_class_weight
 
-    return compute_class_weight(class_weight, classes=classes, y=classes[encoded])
+    if isinstance(class_weight, dict):
+        unknown = [label for label in class_weight if label not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight names labels that are not classes: {unknown[:5]}; the classes "
+                f"are {classes.tolist()}."
+            )
+    present = np.unique(encoded)
+    weights = np.ones(len(classes))
+    weights[present] = compute_class_weight(
+        class_weight, classes=classes[present], y=classes[encoded]
+    )
+    return weights
+
+
+class ClassTargets:
+    """What the fine-tuned classifiers share: labels in (``classes_``, per-class loss weights
+    from ``class_weight``), class indices for the net, the most probable label out."""
+
+    _has_classes = True  # the early-stopping split is stratified
+
+    def _encode_targets(self, y: Any, n_samples: int, *, refit: bool, classes: Any = None):
+        encoded = encode_labels(self, y, n_samples, refit=refit, classes=classes)
+        if refit:
+            self._class_weights = class_weights(self.class_weight, self.classes_, encoded)
+        return encoded
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label of each sample, as given in ``fit``."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(1)]
 
 
 def encode_values(owner: Any, y: Any, n_samples: int, *, refit: bool) -> np.ndarray:

@@ -24,8 +24,9 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     cache and early stopping as :class:`FineTunedImageClassifier` (see it for every
     parameter), with a mean-squared-error loss. Standardise targets of large scale (e.g.
     with ``TransformedTargetRegressor``): the head starts near zero. ``label_smoothing``
-    applies to classifiers only and must stay 0. ``mixup`` mixes two images and the losses
-    of their two targets. Early stopping uses a plain (unstratified) validation split.
+    and ``class_weight`` apply to classifiers only and must stay 0 and None. ``mixup``
+    mixes two images and the losses of their two targets. Early stopping uses a plain
+    (unstratified) validation split.
 
     Attributes
     ----------
@@ -57,6 +58,8 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     def _encode_targets(self, y, n_samples, *, refit):
         if refit and self.label_smoothing:
             raise ValueError("label_smoothing applies to classifiers; leave it at 0.")
+        if refit and self.class_weight is not None:
+            raise ValueError("class_weight applies to classifiers; leave it at None.")
         return encode_values(self, y, n_samples, refit=refit)
 
     def _n_outputs(self) -> int:

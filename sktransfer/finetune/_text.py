@@ -17,7 +17,7 @@ from torch import nn
 
 from .._inputs import as_text_list, tokenize_many
 from ._callbacks import TransferClassifierNet
-from ._labels import encode_labels
+from ._labels import ClassTargets
 from ._text_modules import ENCODERS, PAD, UNKNOWN, TextClassifierModule
 from ._trainer import NetTrainer
 
@@ -36,7 +36,7 @@ class FreezeEmbeddingsFor(Callback):
         net.history.record("embeddings_frozen", frozen)
 
 
-class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
+class FineTunedTextClassifier(ClassTargets, ClassifierMixin, NetTrainer):
     """Texts to labels with an embedding initialised from pretrained word vectors.
 
     The embedding holds the training vocabulary only (plus padding and an unknown token):
@@ -69,6 +69,10 @@ class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
     early_stopping : int or None, default=None
         Patience on the loss of a stratified validation split; best weights restored.
     validation_fraction : float, default=0.1
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as sklearn's classifiers take them: "balanced"
+        weighs each class by ``n_samples / (n_classes * count)``; a dict maps every label
+        to its weight. They multiply ``fit``'s ``sample_weight``.
     tokenizer : callable or None, default=None
         As for :class:`~sktransfer.Word2VecEmbedder` (None: its Penn-Treebank-style one).
     lowercase : bool, default=True
@@ -117,6 +121,7 @@ class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
         "device": [str, torch.device],
@@ -139,6 +144,7 @@ class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
         batch_size: int = 64,
         early_stopping: int | None = None,
         validation_fraction: float = 0.1,
+        class_weight: Any = None,
         tokenizer: Any = None,
         lowercase: bool = True,
         device: str | torch.device = "auto",
@@ -157,22 +163,28 @@ class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
         self.batch_size = batch_size
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
         self.tokenizer = tokenizer
         self.lowercase = lowercase
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X: Any, y: Any) -> FineTunedTextClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> FineTunedTextClassifier:
         """Build the vocabulary and embedding from ``X``, then train on ``X``, ``y``.
+
+        ``sample_weight`` (non-negative, one per text) weighs each text's loss, times its
+        class's weight from ``class_weight``.
 
         Returns
         -------
         self
         """
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FineTunedTextClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> FineTunedTextClassifier:
         """One more epoch on ``X``, ``y``; the first call builds the vocabulary, and needs
         every class in ``y`` or ``classes``. Later words map to the unknown token.
 
@@ -180,27 +192,17 @@ class FineTunedTextClassifier(ClassifierMixin, NetTrainer):
         -------
         self
         """
-        return super().partial_fit(X, y, classes=classes)
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
         return self.net_.predict_proba(self._dataset(as_text_list(X))).astype(np.float64)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable label of each text, as given in ``fit``."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(1)]
-
     # -- the trainer's hooks -----------------------------------------------------------------
-
-    _has_classes = True
 
     def _as_inputs(self, X: Any) -> list[str]:
         return as_text_list(X)
-
-    def _encode_targets(self, y, n_samples, *, refit, classes=None):
-        return encode_labels(self, y, n_samples, refit=refit, classes=classes)
 
     def _prepare(self, texts: list[str], targets: np.ndarray, seed: int):
         from ..text import load_vectors

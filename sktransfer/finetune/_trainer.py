@@ -20,6 +20,7 @@ from ._callbacks import StopEarly
 from ._interrupt import all_or_nothing
 from ._persistence import NetStatePersistence
 from ._validation import validation_split
+from ._weights import WeightedDataset, loss_weights
 
 __all__ = ["NetTrainer", "lr_schedule"]
 
@@ -110,20 +111,31 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
     """
 
     _has_classes = False  # classifiers stratify their validation split
+    _class_weights: np.ndarray | None = None  # per class, in the order of ``classes_``
 
     # -- sklearn API ------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any) -> NetTrainer:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NetTrainer:
         """Fine-tune on ``X`` with targets ``y``.
+
+        Parameters
+        ----------
+        X : sequence of samples
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Each sample's weight in the loss (non-negative, not all zero), multiplied by
+            its class's weight from ``class_weight`` where there is one: a weight of 2
+            counts a sample twice, 0 leaves it out of training (and of the early-stopping
+            loss).
 
         Returns
         -------
         self
         """
         with all_or_nothing(self):
-            return self._fit(X, y)
+            return self._fit(X, y, sample_weight=sample_weight)
 
-    def partial_fit(self, X: Any, y: Any, **kwargs: Any) -> NetTrainer:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> NetTrainer:
         """One more epoch on ``X``, ``y`` (the first call builds the network, as ``fit``).
 
         A learning-rate schedule restarts with each call (``scheduler=None``, where there
@@ -137,10 +149,14 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
         """
         with all_or_nothing(self):
             if not hasattr(self, "net_"):
-                return self._fit(X, y, epochs=1, **kwargs)
+                return self._fit(X, y, epochs=1, sample_weight=sample_weight, **kwargs)
             samples = self._as_inputs(X)
             targets = self._encode_targets(y, len(samples), refit=False)
-            self.net_.partial_fit(self._dataset(samples, targets), None, epochs=1)
+            weights = loss_weights(sample_weight, targets, self._class_weights)
+            data = self._dataset(samples, targets)
+            if weights is not None:
+                data = WeightedDataset(data, weights)
+            self.net_.partial_fit(data, None, epochs=1)
         return self
 
     def save_params(self, f_params: Any) -> None:
@@ -176,14 +192,24 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
 
     # -- training ---------------------------------------------------------------------------
 
-    def _fit(self, X: Any, y: Any, epochs: int | None = None, **kwargs: Any) -> NetTrainer:
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int | None = None,
+        sample_weight: Any = None,
+        **kwargs: Any,
+    ) -> NetTrainer:
         self._validate_params()
         samples = self._as_inputs(X)
         targets = self._encode_targets(y, len(samples), refit=True, **kwargs)
+        weights = loss_weights(sample_weight, targets, self._class_weights)
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             data, module = self._prepare(samples, targets, seed)
+            if weights is not None:
+                data = WeightedDataset(data, weights)
             train, valid = self._split(data, targets, seed)
             self.net_ = self._make_net(module, len(train), epochs)
             if valid is not None:
@@ -199,7 +225,14 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
         train, valid = validation_split(
             targets, self.validation_fraction, seed, classes=self._has_classes
         )
-        return self._subset(data, train, training=True), self._subset(data, valid, training=False)
+        return self._part(data, train, training=True), self._part(data, valid, training=False)
+
+    def _part(self, data: Any, indices: np.ndarray, *, training: bool) -> Any:
+        """The samples ``indices`` of ``data``, with their loss weights if it has them."""
+        if isinstance(data, WeightedDataset):
+            part = self._subset(data.base, indices, training=training)
+            return WeightedDataset(part, data.weights[indices])
+        return self._subset(data, indices, training=training)
 
     def _subset(self, data: Any, indices: np.ndarray, *, training: bool) -> Any:
         """The samples ``indices`` of ``data``; ``training`` is False for validation."""

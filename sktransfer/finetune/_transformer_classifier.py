@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._callbacks import TransferClassifierNet
-from ._labels import class_weights, encode_labels
+from ._labels import ClassTargets
 from ._transformer import FineTunedTransformerEstimator
 
 __all__ = ["FineTunedTransformerClassifier"]
 
 
-class FineTunedTransformerClassifier(ClassifierMixin, FineTunedTransformerEstimator):
+class FineTunedTransformerClassifier(ClassTargets, ClassifierMixin, FineTunedTransformerEstimator):
     """A pretrained transformer fine-tuned as a text classifier, BERT-style.
 
     The top ``unfreeze`` layers of the encoder train together with a new head on the pooled
@@ -76,7 +75,8 @@ class FineTunedTransformerClassifier(ClassifierMixin, FineTunedTransformerEstima
     validation_fraction : float, default=0.1
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as sklearn's classifiers take them: "balanced"
-        weighs each class by ``n_samples / (n_classes * count)``.
+        weighs each class by ``n_samples / (n_classes * count)``; a dict maps every label
+        to its weight. They multiply ``fit``'s ``sample_weight``.
     cache : str, path, joblib.Memory or None, default=None
         Folder of the content-addressed cache of the frozen layers' output, shared with
         :class:`~sktransfer.TransformerTextEmbedder`.
@@ -126,37 +126,21 @@ class FineTunedTransformerClassifier(ClassifierMixin, FineTunedTransformerEstima
     True
     """
 
-    _has_classes = True
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
         return self._net_output(X, "predict_proba").astype(np.float64)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable label of each text, as given in ``fit``."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(1)]
-
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FineTunedTransformerClassifier:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> FineTunedTransformerClassifier:
         """One more epoch on ``X``, ``y``; the first call needs every class in ``y`` or
         ``classes``. The learning-rate schedule restarts with each call."""
-        return super().partial_fit(X, y, classes=classes)
-
-    def _encode_targets(self, y, n_samples, *, refit, classes=None):
-        encoded = encode_labels(self, y, n_samples, refit=refit, classes=classes)
-        if refit:
-            self._class_weights = class_weights(self.class_weight, self.classes_, encoded)
-        return encoded
-
-    def _n_outputs(self) -> int:
-        return len(self.classes_)
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _net_options(self):
-        weights = getattr(self, "_class_weights", None)
         return TransferClassifierNet, {
             "criterion": nn.CrossEntropyLoss,
-            "criterion__weight": None if weights is None else torch.tensor(weights).float(),
             "classes": list(range(len(self.classes_))),
             **self._collate_options(),
         }

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .._transformer_parts import encoder_layers, pool_states
+from ._weights import WeightedDataset
 
 __all__ = [
     "LengthGroupedLoader",
@@ -143,7 +144,9 @@ class PadBatch:
         for row, (item, length) in enumerate(zip(items, lengths, strict=True)):
             x[row, :length] = torch.as_tensor(item)
             mask[row, :length] = 1
-        return {self.key: x, "attention_mask": mask}, torch.as_tensor(np.asarray(targets))
+        # Targets, or (target, loss weight) pairs of a weighted dataset: torch's own collation.
+        targets = torch.utils.data.default_collate(list(targets))
+        return {self.key: x, "attention_mask": mask}, targets
 
 
 class LengthGroupedLoader(torch.utils.data.DataLoader):
@@ -151,10 +154,11 @@ class LengthGroupedLoader(torch.utils.data.DataLoader):
     length (transformers' ``LengthGroupedSampler``), so that little of a batch is padding."""
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, **kwargs: Any):
-        if shuffle and isinstance(dataset, TokenSequences):
+        sequences = dataset.base if isinstance(dataset, WeightedDataset) else dataset
+        if shuffle and isinstance(sequences, TokenSequences):
             from transformers.trainer_pt_utils import LengthGroupedSampler
 
-            lengths = [len(item) for item in dataset.items]
+            lengths = [len(item) for item in sequences.items]
             kwargs["sampler"] = LengthGroupedSampler(batch_size, lengths=lengths)
         else:
             kwargs["shuffle"] = shuffle
