@@ -16,6 +16,7 @@ from ._images import (
     load_failure,
     open_rgb,
 )
+from ._kinds import samples_and_kind
 from ._texts import as_text_list, normalize_text, tokenize, tokenize_many
 from ._threads import n_workers
 
@@ -34,6 +35,7 @@ __all__ = [
     "open_regular_file",
     "open_rgb",
     "same_path",
+    "samples_and_kind",
     "tokenize",
     "tokenize_many",
 ]

@@ -14,12 +14,11 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from .._inputs import (
-    as_sample_list,
-    as_text_list,
     describe_sample,
     load_failure,
     n_workers,
     open_rgb,
+    samples_and_kind,
 )
 from .._progress import progress_bar
 from ._embedding_pairs import components, embedding_pairs
@@ -274,7 +273,7 @@ def fingerprint(
     progress: bool | str = "auto",
 ) -> Fingerprints:
     """Exact ids, near-duplicate codes and verified near pairs of every sample in ``X``."""
-    samples, kind = _samples_and_kind(X, kind)
+    samples, kind = samples_and_kind(X, kind)
     if method == "auto":
         method = "both" if kind == "image" else "hash"
     if similarity is None:
@@ -340,34 +339,6 @@ def merge_labelings(*labelings: Any) -> np.ndarray:
     component = components(np.stack([np.concatenate(rows), np.concatenate(cols)], 1), offset)
     _, first, dense = np.unique(component[:n], return_index=True, return_inverse=True)
     return np.argsort(np.argsort(first))[dense]
-
-
-# -- input ------------------------------------------------------------------------------
-
-
-def _samples_and_kind(X: Any, kind: str) -> tuple[list, str]:
-    if kind == "text":
-        return as_text_list(X), "text"
-    samples = as_sample_list(X)
-    if kind == "image":
-        return samples, "image"
-    strings = [s for s in samples if isinstance(s, str)]
-    if len(strings) < len(samples):  # arrays, PIL images, Path objects or missing texts
-        if any(isinstance(s, (np.ndarray, bytes, os.PathLike)) for s in samples) or not strings:
-            return samples, "image"
-        return as_text_list(X), "text"
-    files = [os.path.isfile(s) for s in strings]
-    if all(files) and files:
-        return samples, "image"
-    if not any(files):
-        return samples, "text"
-    first = files.index(not files[0])
-    raise ValueError(
-        f"Cannot tell whether X holds image paths or texts: sample 0 ({strings[0][:60]!r}) "
-        f"{'is' if files[0] else 'is not'} an existing file but sample {first} "
-        f"({strings[first][:60]!r}) {'is' if files[first] else 'is not'}. "
-        "Pass kind='image' or kind='text'."
-    )
 
 
 def _describe(sample: Any, kind: str) -> str:

@@ -186,14 +186,28 @@ class LeakageSafeKFold(BaseCrossValidator):
         groups : array-like of shape (n_samples,), default=None
             Your own groups (patients, users, sessions), kept together as well.
         """
-        if not isinstance(self.n_splits, Integral) or self.n_splits < 2:
-            raise ValueError(f"n_splits must be an integer >= 2, got {self.n_splits!r}.")
+        self._check_n_splits()  # before the copies are searched for
+        yield from self.split_groups(self.duplicate_groups(X, groups), y)
+
+    def duplicate_groups(self, X, groups=None) -> np.ndarray:
+        """The group label of each sample that :meth:`split` keeps in one fold: its copies'
+        (:func:`find_duplicates` with this splitter's options), joined with ``groups``.
+
+        Compute them once and pass them to :meth:`split_groups` to split the same samples
+        several ways (or to show each sample's group) without finding the copies again.
+        """
         # Every duplicate option is forwarded under its own name: DUPLICATE_OPTIONS lists them.
         options = {name: getattr(self, name) for name in DUPLICATE_OPTIONS}
         validate_parameter_constraints(DUPLICATE_OPTIONS, options, type(self).__name__)
-        labels = _leakage_groups(
+        return _leakage_groups(
             X, groups, column=self.column, near_duplicates=self.near_duplicates, **options
         )
+
+    def split_groups(self, labels, y=None):
+        """Yield ``(train, test)`` index arrays that keep each group of ``labels`` (from
+        :meth:`duplicate_groups`) on one side: what :meth:`split` does once it has them."""
+        self._check_n_splits()
+        labels = np.asarray(labels)
         placeholder = np.zeros((len(labels), 1))
         options = {"shuffle": self.shuffle, "random_state": self.random_state}
         if self.stratify and is_classification(y):
@@ -201,6 +215,10 @@ class LeakageSafeKFold(BaseCrossValidator):
         else:
             splitter = GroupKFold(self.n_splits, **options)
         yield from splitter.split(placeholder, y, labels)
+
+    def _check_n_splits(self) -> None:
+        if not isinstance(self.n_splits, Integral) or self.n_splits < 2:
+            raise ValueError(f"n_splits must be an integer >= 2, got {self.n_splits!r}.")
 
     def _iter_test_indices(self, X=None, y=None, groups=None):  # split is overridden
         raise NotImplementedError

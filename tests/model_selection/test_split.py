@@ -48,6 +48,20 @@ def test_user_groups_are_kept_together_too(sms_sample):
         assert not set(duplicates[train]) & set(duplicates[test])
 
 
+def test_groups_found_once_split_as_split_does(sms_sample):
+    texts, labels = sms_sample
+    cv = LeakageSafeKFold(5, shuffle=True, random_state=0)
+    groups = cv.duplicate_groups(texts)
+    np.testing.assert_array_equal(groups, find_duplicates(texts))
+    for (train, test), (train2, test2) in zip(
+        cv.split(texts, labels), cv.split_groups(groups, labels), strict=True
+    ):
+        np.testing.assert_array_equal(train, train2)
+        np.testing.assert_array_equal(test, test2)
+    with pytest.raises(ValueError, match="n_splits must be an integer >= 2"):
+        next(LeakageSafeKFold(1).split_groups(groups))
+
+
 def test_dataframe_columns_name_what_is_compared(sms_sample, lfw):
     texts, labels = sms_sample
     frame = pd.DataFrame(
