@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
 featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
-scale_out, runtime (needs
+scale_out, runtime, diagnosis (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -24,7 +24,8 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import duplicates  # noqa: E402  (benchmarks are scripts, not a package)
+import diagnosis  # noqa: E402  (benchmarks are scripts, not a package)
+import duplicates  # noqa: E402
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
 import runtime  # noqa: E402
@@ -44,6 +45,7 @@ SECTIONS = (
     "text_transformer",
     "scale_out",
     "runtime",
+    "diagnosis",
 )
 
 
@@ -223,6 +225,48 @@ def _runtime_tables(rt: dict | None) -> list[str]:
         "",
     ]
     return lines
+
+
+def _diagnosis_tables(dg: dict | None) -> list[str]:
+    if not dg:
+        return []
+    lines = [
+        "## Class weights and label issues",
+        "",
+        "Imbalanced real data: out-of-fold predictions (leakage-safe 5-fold CV) of the same "
+        'fine-tuner with and without `class_weight="balanced"`.',
+        "",
+        "| data | samples (classes) | balanced accuracy, no weights | balanced accuracy, "
+        "balanced | accuracy, no weights | accuracy, balanced |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, task in dg["imbalance"].items():
+        plain, balanced = task["scores"]["None"], task["scores"]["balanced"]
+        classes = ", ".join(f"{k} {v}" for k, v in task["classes"].items())
+        lines.append(
+            f"| {name} | {task['n_samples']} ({classes}) | {plain['balanced_accuracy']:.3f} | "
+            f"**{balanced['balanced_accuracy']:.3f}** | {plain['accuracy']:.3f} | "
+            f"{balanced['accuracy']:.3f} |"
+        )
+    lines += [
+        "",
+        "`label_issues` with 5% of the labels flipped at random to another class: the "
+        "flipped samples among those flagged (precision) and the flagged among the flipped "
+        "(recall); and the precision of the 5% with the lowest out-of-fold probability of "
+        "their given label (`top_losses`). Linear probes on EfficientNet-Lite0 features for "
+        "images, TF-IDF for SMS; out of fold by leakage-safe 5-fold CV.",
+        "",
+        "| data | samples | flipped | out-of-fold accuracy | flagged | precision | recall | "
+        "top 5% precision | CV s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in dg["label_issues"].items():
+        lines.append(
+            f"| {name} | {r['n_samples']} | {r['n_flipped']} | {r['out_of_fold_accuracy']:.3f} "
+            f"| {r['n_flagged']} | **{r['precision']:.3f}** | **{r['recall']:.3f}** | "
+            f"{r['top_5_percent_precision']:.3f} | {r['seconds']:.0f} |"
+        )
+    return lines + [""]
 
 
 def to_markdown(results: dict) -> str:
@@ -499,6 +543,7 @@ def to_markdown(results: dict) -> str:
     if tt:
         lines += _transformer_tables(tt)
     lines += _runtime_tables(results.get("runtime"))
+    lines += _diagnosis_tables(results.get("diagnosis"))
     so = results.get("scale_out")
     if so:
         lines += [
@@ -579,6 +624,8 @@ def main() -> None:
         results["scale_out"] = scale_out.run(**sizes)
     if args.only in (None, "runtime"):
         results["runtime"] = runtime.run(n_images=128 if args.quick else 256, repeats=repeats)
+    if args.only in (None, "diagnosis"):
+        results["diagnosis"] = diagnosis.run()
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))

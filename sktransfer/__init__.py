@@ -36,6 +36,10 @@ _LAZY = {
     "leakage_report": ".model_selection",
     "leakage_safe_train_test_split": ".model_selection",
     "plot_leakage_pairs": ".model_selection",
+    # diagnosis
+    "label_issues": ".inspection",
+    "plot_top_losses": ".inspection",
+    "top_losses": ".inspection",
     # backbones
     "Backbone": ".backbones",
     "Preprocessing": ".backbones",
@@ -131,6 +135,7 @@ if TYPE_CHECKING:
         default_augmentation,
     )
     from .image import PretrainedImageFeaturizer  # noqa: F401
+    from .inspection import label_issues, plot_top_losses, top_losses  # noqa: F401
     from .io import load, save  # noqa: F401
     from .model_selection import (  # noqa: F401
         LeakageSafeKFold,

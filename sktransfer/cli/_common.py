@@ -167,8 +167,9 @@ def feature_cache(folder: str | None) -> Iterator[str]:
 
 def cross_validate_predictions(
     model: Any, X: Any, y: np.ndarray, cv: Any
-) -> tuple[list[float], np.ndarray]:
-    """Accuracy of each fold and the out-of-fold prediction of every sample, one fit a fold.
+) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """Accuracy of each fold, and the out-of-fold prediction and class probabilities
+    (columns in the order of ``np.unique(y)``) of every sample, one fit a fold.
 
     ``cross_validate`` keeps each fold's model and test indices, so the predictions need
     no second round of fits (``cross_val_score`` then ``cross_val_predict`` would fit
@@ -187,7 +188,10 @@ def cross_validate_predictions(
         return_estimator=True,
         return_indices=True,
     )
-    predictions = np.empty(len(y), dtype=y.dtype)
+    classes = np.unique(y)
+    proba = np.zeros((len(y), len(classes)))
     for fitted, test in zip(result["estimator"], result["indices"]["test"], strict=True):
-        predictions[test] = fitted.predict(_safe_indexing(X, test))
-    return [float(s) for s in result["test_score"]], predictions
+        columns = np.searchsorted(classes, fitted.classes_)  # a fold may lack a class
+        proba[np.ix_(test, columns)] = fitted.predict_proba(_safe_indexing(X, test))
+    predictions = classes[proba.argmax(1)]
+    return [float(s) for s in result["test_score"]], predictions, proba

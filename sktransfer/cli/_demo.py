@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         }
         for name, model in models.items():
             start = time.perf_counter()
-            scores, predictions = cross_validate_predictions(model, images, labels, cv)
+            scores, predictions, _ = cross_validate_predictions(model, images, labels, cv)
             results[name] = (scores, predictions, time.perf_counter() - start)
             print(f"  {name}: done in {results[name][2]:.1f} s", file=sys.stderr)
     width = max(map(len, results))

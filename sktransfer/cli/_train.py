@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 method=args.duplicates,
                 embedder=embedder,
             )
-            scores, predictions = cross_validate_predictions(model, X, y, cv)
+            scores, predictions, proba = cross_validate_predictions(model, X, y, cv)
             seconds = time.perf_counter() - start
             print(
                 f"\nleakage-safe {args.folds}-fold cross-validation ({seconds:.1f} s; duplicate "
@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             print("  fold accuracy: " + "  ".join(f"{s:.3f}" for s in scores))
             print(f"  accuracy: {np.mean(scores):.3f} ± {np.std(scores):.3f}\n")
             print(classification_report(y, predictions, digits=3, zero_division=0))
+            _print_diagnosis(X, y, proba, args.worst)
         start = time.perf_counter()
         model.fit(X, y)
         print(f"final fit on all {len(X)} training images: {time.perf_counter() - start:.1f} s")
@@ -87,6 +88,33 @@ def run(args: argparse.Namespace) -> int:
     io.save(model, args.output)
     print(f"saved {args.output}")
     return 0
+
+
+def _print_diagnosis(X: list, y, proba, n: int) -> None:
+    """The ``n`` worst out-of-fold predictions and the labels that look wrong."""
+    from ..inspection import label_issues, top_losses
+
+    if n == 0:
+        return
+    worst = top_losses(None, X, y, proba=proba, k=n, kind="image")
+    print(f"worst {len(worst)} out-of-fold predictions (highest loss first):")
+    for position, row in worst.iterrows():
+        print(
+            f"  #{position} {row['sample']}: given {row['given_label']}, predicted "
+            f"{row['predicted_label']} (p(given) {row['given_probability']:.3f})"
+        )
+    try:
+        issues = label_issues(None, X, y, proba=proba, kind="image")
+    except ImportError as error:
+        print(f"\nlabel issues: skipped ({error})")
+        return
+    print(f"\n{len(issues)} labels look wrong (confident learning, most likely first):")
+    for position, row in issues.head(n).iterrows():
+        print(
+            f"  #{position} {row['sample']}: given {row['given_label']}, suggested "
+            f"{row['suggested_label']} (p(given) {row['score']:.3f})"
+        )
+    print()
 
 
 def _model(args: argparse.Namespace, cache: str):
@@ -150,6 +178,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="how near copies are kept in one fold: by perceptual hash, by the backbone's "
         "features (crops, flips, small turns), or both; 'hash' for small gray images, "
         "whose features all look alike",
+    )
+    parser.add_argument(
+        "--worst",
+        type=count,
+        default=5,
+        help="after the cross-validation, print this many worst out-of-fold predictions "
+        "and suspect labels (0: none)",
     )
     parser.add_argument("--random-state", type=int, default=0, help="seed of folds and training")
     add_backbone_options(parser)

@@ -32,6 +32,24 @@ def test_train_a_probe_reports_leakage_safe_cv_then_saves_a_safe_model(
     assert model.classes_.tolist() == ["face", "not_face"]
 
 
+def test_train_names_a_mislabeled_image_among_the_worst_and_the_suspects(
+    face_splits, tmp_path, capsys
+):
+    import shutil
+
+    root = tmp_path / "faces"
+    shutil.copytree(face_splits / "train", root)
+    wrong = sorted((root / "face").iterdir())[0]
+    moved = shutil.move(wrong, root / "not_face" / wrong.name)  # a face filed as not_face
+    argv = ["train", str(root), "-o", str(tmp_path / "m.skops"), "--folds", "3", "--worst", "3"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    worst = out.split("worst 3 out-of-fold predictions")[1].split("labels look wrong")[0]
+    assert f"{moved}: given not_face, predicted face" in worst.splitlines()[1]
+    suspects = out.split("labels look wrong")[1].split("final fit")[0]
+    assert f"{moved}: given not_face, suggested face" in suspects
+
+
 def test_predict_writes_class_and_probabilities_for_files_and_folders(
     face_splits, tmp_path, capsys
 ):
