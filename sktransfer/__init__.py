@@ -50,6 +50,8 @@ _LAZY = {
     "load_backbone": ".backbones",
     "load_state_dict_file": ".backbones",
     "default_augmentation": ".finetune",
+    "LRFinderResult": ".finetune",
+    "lr_find": ".finetune",
     # word vectors and text
     "is_bundled_transformer": ".text",
     "list_vectors": ".text",
@@ -132,7 +134,9 @@ if TYPE_CHECKING:
         FineTunedTransformerClassifier,
         FineTunedTransformerEstimator,
         FineTunedTransformerRegressor,
+        LRFinderResult,
         default_augmentation,
+        lr_find,
     )
     from .image import PretrainedImageFeaturizer  # noqa: F401
     from .inspection import label_issues, plot_top_losses, top_losses  # noqa: F401

@@ -2,6 +2,7 @@
 
 from ._base import FineTunedImageEstimator, default_augmentation
 from ._classifier import FineTunedImageClassifier
+from ._lr_find import LRFinderResult, lr_find
 from ._regressor import FineTunedImageRegressor
 from ._text import FineTunedTextClassifier
 from ._transformer import FineTunedTransformerEstimator
@@ -16,5 +17,7 @@ __all__ = [
     "FineTunedTransformerClassifier",
     "FineTunedTransformerEstimator",
     "FineTunedTransformerRegressor",
+    "LRFinderResult",
     "default_augmentation",
+    "lr_find",
 ]
