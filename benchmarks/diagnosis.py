@@ -1,4 +1,4 @@
-"""Class weights on imbalanced real data, and label issues found among flipped labels.
+"""Class weights on imbalanced data, label issues among flipped labels, and lr_find.
 
 All figures come from one run, side by side:
 
@@ -9,8 +9,10 @@ All figures come from one run, side by side:
   on the cached features; LFW faces 1:10 when ``../shared/data/pets`` is not there);
 - label issues: 5% of the labels of MNIST digits, SMS messages and the pets photos flipped
   at random (seeded); ``label_issues`` on out-of-fold probabilities of a linear probe
-  (TF-IDF for texts); precision and recall of the flipped samples among those flagged, and
-  among the top-ranked 5% by self-confidence (``top_losses``' given-label probability).
+  (and, for the digits, of an SVC on their pixels; TF-IDF for texts); precision and
+  recall of the flipped samples among those flagged, and among the top-ranked 5% by
+  self-confidence (``top_losses``' given-label probability);
+- lr_find: its seconds, and its suggestion against the best learning rate of a grid.
 """
 
 from __future__ import annotations
@@ -29,7 +31,53 @@ def run(flip_fraction: float = 0.05, seed: int = 0) -> dict:
         return {
             "imbalance": _imbalance(cache, seed),
             "label_issues": _label_issues(cache, flip_fraction, seed),
+            "lr_find": _lr_find(cache, seed),
         }
+
+
+LR_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+
+
+def _lr_find(cache: str, seed: int, n_samples: int = 200) -> dict:
+    """lr_find's suggestion against the best ``lr`` of a grid (3-fold CV log loss) of
+    ``FineTunedImageClassifier(unfreeze=1)``, on 200 MNIST digits and 200 pets photos
+    (LFW faces without them), both on the frozen activations lr_find caches."""
+    from sklearn.model_selection import GridSearchCV
+
+    from sktransfer import LeakageSafeKFold, load_mnist_sample
+    from sktransfer.finetune import FineTunedImageClassifier, lr_find
+
+    digits, labels = load_mnist_sample()
+    name, X, y = _pets_or_faces()
+    pick = np.random.default_rng(seed).choice(len(X), n_samples, replace=False)
+    sets = {
+        "mnist": (list(digits[:n_samples]), labels[:n_samples].astype(str)),
+        name: ([X[i] for i in pick], y[pick]),
+    }
+    results = {}
+    for data, (samples, targets) in sets.items():
+        model = FineTunedImageClassifier(
+            unfreeze=1, max_epochs=10, cache=cache, random_state=seed, progress=False
+        )
+        found = lr_find(model, samples, targets)
+        cv = LeakageSafeKFold(3, shuffle=True, random_state=seed, method="hash")
+        start = time.perf_counter()
+        search = GridSearchCV(model, {"lr": list(LR_GRID)}, cv=cv, scoring="neg_log_loss")
+        search.fit(samples, targets)
+        grid_seconds = time.perf_counter() - start
+        best = search.best_params_["lr"]
+        losses = -search.cv_results_["mean_test_score"]
+        results[data] = {
+            "n_samples": len(targets),
+            "suggestion": found.suggestion,
+            "lr_find_seconds": found.seconds,
+            "lr_find_batches": len(found.lrs),
+            "grid_best_lr": best,
+            "ratio": found.suggestion / best,
+            "grid_log_loss": dict(zip(map(str, LR_GRID), map(float, losses), strict=True)),
+            "grid_seconds": grid_seconds,
+        }
+    return results
 
 
 def _pets_or_faces():
@@ -98,12 +146,18 @@ def _imbalance(cache: str, seed: int) -> dict:
     return results
 
 
+def _flatten(images) -> np.ndarray:
+    """Digit images as rows of pixels in [0, 1]."""
+    return np.asarray(images, dtype=np.float32).reshape(len(images), -1) / 255
+
+
 def _label_issues(cache: str, flip_fraction: float, seed: int) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    from sklearn.svm import SVC
 
     from sktransfer import (
         LeakageSafeKFold,
@@ -124,8 +178,15 @@ def _label_issues(cache: str, flip_fraction: float, seed: int) -> dict:
     digits, digit_labels = load_mnist_sample()
     sms = load_sms_spam()
     name, X, y = _pets_or_faces()
+    pixels = make_pipeline(FunctionTransformer(_flatten), SVC(probability=True, random_state=seed))
     sets = {
-        "mnist_2000": (list(digits), digit_labels.astype(str), probe(), "hash"),
+        "mnist_2000, EfficientNet-Lite0 probe": (
+            list(digits),
+            digit_labels.astype(str),
+            probe(),
+            "hash",
+        ),
+        "mnist_2000, SVC on pixels": (list(digits), digit_labels.astype(str), pixels, "hash"),
         "sms": (
             sms["text"].tolist(),
             sms["label"].to_numpy(),
