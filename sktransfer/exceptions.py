@@ -125,9 +125,14 @@ class ImageLoadError(SktransferError, ValueError):
     ----------
     failures : list of (int, str, str)
         ``(index, description of the sample, reason)`` for every sample that failed.
+
+    ``hint`` ends the message: what the raiser lets its caller do about the failures
+    (by default, fix or drop them).
     """
 
-    def __init__(self, failures: list[tuple[int, str, str]]):
+    def __init__(
+        self, failures: list[tuple[int, str, str]], hint: str = "Fix or drop these samples."
+    ):
         self.failures = list(failures)
         lines = [f"  sample {i} ({what}): {why}" for i, what, why in self.failures[:20]]
         if len(self.failures) > 20:
@@ -136,7 +141,7 @@ class ImageLoadError(SktransferError, ValueError):
         super().__init__(
             f"{n} sample{'s' if n != 1 else ''} could not be loaded as an image:\n"
             + "\n".join(lines)
-            + "\nFix or drop these samples, or pass on_error='warn' to get NaN rows for them."
+            + f"\n{hint}"
         )
 
 

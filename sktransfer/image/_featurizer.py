@@ -500,7 +500,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
     def _fail(self, failures: list, index: int, sample: Any, exc: BaseException) -> None:
         failure = load_failure(index, sample, exc)
         if self.on_error == "raise":
-            raise ImageLoadError([failure]) from exc
+            hint = "Fix or drop these samples, or pass on_error='warn' to get NaN rows for them."
+            raise ImageLoadError([failure], hint) from exc
         failures.append(failure)
 
     def _read_cache(self, store, samples, features, failures, workers):

@@ -184,8 +184,9 @@ def test_a_broken_image_is_named_by_index_and_path(exported, faces, tmp_path):
     _, path = exported
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff not really a jpeg")
-    with pytest.raises(ImageLoadError, match=r"sample 1 \(path '.*broken\.jpg'\)"):
+    with pytest.raises(ImageLoadError, match=r"sample 1 \(path '.*broken\.jpg'\)") as info:
         OnnxImageModel(path).predict([faces[2][0], str(broken)])
+    assert str(info.value).endswith("Fix or drop these samples.")  # it has no on_error
 
 
 def test_the_command_line_exports_a_saved_model_checked_on_real_images(

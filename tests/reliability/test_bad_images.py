@@ -196,6 +196,7 @@ def test_each_bad_input_is_correct_or_names_its_index_and_path(case, featurizer,
     [(index, description, reason)] = info.value.failures
     assert index == 1
     assert f"sample 1 ({description})" in str(info.value)
+    assert "pass on_error='warn' to get NaN rows" in str(info.value)
     if isinstance(sample, (str, os.PathLike)):
         assert os.fspath(sample) in description
     assert re.search(expected[0], reason), reason
