@@ -152,6 +152,7 @@ def _flatten(images) -> np.ndarray:
 
 
 def _label_issues(cache: str, flip_fraction: float, seed: int) -> dict:
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
@@ -178,7 +179,9 @@ def _label_issues(cache: str, flip_fraction: float, seed: int) -> dict:
     digits, digit_labels = load_mnist_sample()
     sms = load_sms_spam()
     name, X, y = _pets_or_faces()
-    pixels = make_pipeline(FunctionTransformer(_flatten), SVC(probability=True, random_state=seed))
+    pixels = make_pipeline(  # an SVC's scores, calibrated to probabilities (Platt)
+        FunctionTransformer(_flatten), CalibratedClassifierCV(SVC(), ensemble=False)
+    )
     sets = {
         "mnist_2000, EfficientNet-Lite0 probe": (
             list(digits),
