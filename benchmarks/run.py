@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
 featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
-scale_out, runtime, diagnosis (needs
+scale_out, runtime, diagnosis, multilabel (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -28,6 +28,7 @@ import diagnosis  # noqa: E402  (benchmarks are scripts, not a package)
 import duplicates  # noqa: E402
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
+import multilabel  # noqa: E402
 import runtime  # noqa: E402
 import scale_out  # noqa: E402
 import selection  # noqa: E402
@@ -46,6 +47,7 @@ SECTIONS = (
     "scale_out",
     "runtime",
     "diagnosis",
+    "multilabel",
 )
 
 
@@ -559,6 +561,21 @@ def to_markdown(results: dict) -> str:
         lines += _transformer_tables(tt)
     lines += _runtime_tables(results.get("runtime"))
     lines += _diagnosis_tables(results.get("diagnosis"))
+    ml = results.get("multilabel")
+    if ml:
+        lines += [
+            f"## Multi-label: MNIST digit pairs ({ml['n_train']} training, {ml['n_test']} test "
+            "images; the labels: the digits present)",
+            "",
+            "| model | micro-F1 | subset accuracy | fit s |",
+            "|---|---|---|---|",
+            *(
+                f"| {name} | **{r['micro_f1']:.3f}** | {r['subset_accuracy']:.3f} | "
+                f"{r['fit_seconds']:.0f} |"
+                for name, r in ml["models"].items()
+            ),
+            "",
+        ]
     so = results.get("scale_out")
     if so:
         lines += [
@@ -641,6 +658,8 @@ def main() -> None:
         results["runtime"] = runtime.run(n_images=128 if args.quick else 256, repeats=repeats)
     if args.only in (None, "diagnosis"):
         results["diagnosis"] = diagnosis.run()
+    if args.only in (None, "multilabel"):
+        results["multilabel"] = multilabel.run()
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))

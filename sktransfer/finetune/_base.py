@@ -103,6 +103,7 @@ class FineTunedImageEstimator(NetTrainer):
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "threshold": [Interval(Real, 0, 1, closed="neither")],
         "cache": "no_validation",
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -132,6 +133,7 @@ class FineTunedImageEstimator(NetTrainer):
         early_stopping: int | None = None,
         validation_fraction: float = 0.1,
         class_weight: Any = None,
+        threshold: float = 0.5,
         cache: Any = None,
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -157,6 +159,7 @@ class FineTunedImageEstimator(NetTrainer):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
+        self.threshold = threshold
         self.cache = cache
         self.device = device
         self.random_state = random_state

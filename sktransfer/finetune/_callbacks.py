@@ -137,12 +137,15 @@ class TransferClassifierNet(_TransferNetMixin, NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
+        # skorch's accuracy reads the argmax of the outputs: a multi-label net has none
+        multilabel = self.criterion is torch.nn.BCEWithLogitsLoss
         accuracy = EpochScoring(
             "accuracy", name="valid_acc", lower_is_better=False, target_extractor=_targets
         )
         return [
             (name, accuracy if name == "valid_acc" else callback)
             for name, callback in super()._default_callbacks
+            if not (multilabel and name == "valid_acc")
         ]
 
 

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from .._inputs import as_sample_list
 from ._base import FineTunedImageEstimator
@@ -71,6 +70,8 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
         Weights of the classes in the loss, as sklearn's classifiers take them: "balanced"
         weighs each class by ``n_samples / (n_classes * count)``; a dict maps every label
         to its weight. They multiply ``fit``'s ``sample_weight``.
+    threshold : float, default=0.5
+        For multi-label targets, the probability from which :meth:`predict` gives a label.
     cache : str, path, joblib.Memory or None, default=None
         Folder of the featurizer's content-addressed cache, shared with
         :class:`~sktransfer.PretrainedImageFeaturizer`: grid points and folds with the same
@@ -131,9 +132,9 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _net_options(self):
-        return TransferClassifierNet, {
-            "mixup": self.mixup,
-            "criterion": nn.CrossEntropyLoss,
-            "criterion__label_smoothing": self.label_smoothing,
-            "classes": list(range(len(self.classes_))),
-        }
+        options = {"mixup": self.mixup, **self._loss_options()}
+        if not self._multilabel:
+            options["criterion__label_smoothing"] = self.label_smoothing
+        elif self.label_smoothing:
+            raise ValueError("label_smoothing applies to single-label targets; leave it at 0.")
+        return TransferClassifierNet, options

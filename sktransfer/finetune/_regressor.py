@@ -23,10 +23,10 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     The same network, freezing depth, learning rates, schedule, augmentation, frozen-trunk
     cache and early stopping as :class:`FineTunedImageClassifier` (see it for every
     parameter), with a mean-squared-error loss. Standardise targets of large scale (e.g.
-    with ``TransformedTargetRegressor``): the head starts near zero. ``label_smoothing``
-    and ``class_weight`` apply to classifiers only and must stay 0 and None. ``mixup``
-    mixes two images and the losses of their two targets. Early stopping uses a plain
-    (unstratified) validation split.
+    with ``TransformedTargetRegressor``): the head starts near zero. ``label_smoothing``,
+    ``class_weight`` and ``threshold`` apply to classifiers only and must stay 0, None and
+    0.5. ``mixup`` mixes two images and the losses of their two targets. Early stopping
+    uses a plain (unstratified) validation split.
 
     Attributes
     ----------
@@ -60,6 +60,8 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
             raise ValueError("label_smoothing applies to classifiers; leave it at 0.")
         if refit and self.class_weight is not None:
             raise ValueError("class_weight applies to classifiers; leave it at None.")
+        if refit and self.threshold != 0.5:
+            raise ValueError("threshold applies to classifiers; leave it at 0.5.")
         return encode_values(self, y, n_samples, refit=refit)
 
     def _n_outputs(self) -> int:

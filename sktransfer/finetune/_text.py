@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 from skorch.dataset import Dataset as ArrayDataset
-from torch import nn
 
 from .._inputs import as_text_list, tokenize_many
 from ._callbacks import TransferClassifierNet
@@ -73,6 +72,8 @@ class FineTunedTextClassifier(ClassTargets, ClassifierMixin, NetTrainer):
         Weights of the classes in the loss, as sklearn's classifiers take them: "balanced"
         weighs each class by ``n_samples / (n_classes * count)``; a dict maps every label
         to its weight. They multiply ``fit``'s ``sample_weight``.
+    threshold : float, default=0.5
+        For multi-label targets, the probability from which :meth:`predict` gives a label.
     tokenizer : callable or None, default=None
         As for :class:`~sktransfer.Word2VecEmbedder` (None: its Penn-Treebank-style one).
     lowercase : bool, default=True
@@ -122,6 +123,7 @@ class FineTunedTextClassifier(ClassTargets, ClassifierMixin, NetTrainer):
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "threshold": [Interval(Real, 0, 1, closed="neither")],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
         "device": [str, torch.device],
@@ -145,6 +147,7 @@ class FineTunedTextClassifier(ClassTargets, ClassifierMixin, NetTrainer):
         early_stopping: int | None = None,
         validation_fraction: float = 0.1,
         class_weight: Any = None,
+        threshold: float = 0.5,
         tokenizer: Any = None,
         lowercase: bool = True,
         device: str | torch.device = "auto",
@@ -164,6 +167,7 @@ class FineTunedTextClassifier(ClassTargets, ClassifierMixin, NetTrainer):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
+        self.threshold = threshold
         self.tokenizer = tokenizer
         self.lowercase = lowercase
         self.device = device
@@ -246,10 +250,7 @@ class FineTunedTextClassifier(ClassTargets, ClassifierMixin, NetTrainer):
         return callbacks
 
     def _net_options(self):
-        return TransferClassifierNet, {
-            "criterion": nn.CrossEntropyLoss,
-            "classes": list(range(len(self.classes_))),
-        }
+        return TransferClassifierNet, self._loss_options()
 
     def _ids(self, tokens: list[str], lengths: np.ndarray) -> np.ndarray:
         """``(n_texts, width)`` token ids, cut at ``max_length``, padded with 0."""

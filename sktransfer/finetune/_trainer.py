@@ -104,7 +104,8 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
     - ``_rebuilt_module(weights)``: a module with the shapes of saved ``weights``;
     - ``_net_options()``: the skorch net class and its criterion settings.
 
-    They may extend ``_callbacks``, ``_param_groups``, ``_optimizer`` and ``_subset``.
+    They may extend ``_callbacks``, ``_param_groups``, ``_optimizer``, ``_subset`` and
+    ``_init_output``.
     Subclasses define ``lr``, ``weight_decay``, ``max_epochs``, ``batch_size``,
     ``early_stopping``, ``validation_fraction``, ``device``, ``random_state`` and
     ``verbose`` as constructor parameters.
@@ -208,6 +209,7 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             data, module = self._prepare(samples, targets, seed)
+            self._init_output(module, targets)
             if weights is not None:
                 data = WeightedDataset(data, weights)
             train, valid = self._split(data, targets, seed)
@@ -289,6 +291,9 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
 
     def _rebuilt_module(self, weights: dict[str, np.ndarray]) -> nn.Module:
         raise NotImplementedError
+
+    def _init_output(self, module: nn.Module, targets: np.ndarray) -> None:
+        """Set the new head's starting values from the training targets (none by default)."""
 
     def _net_options(self) -> tuple[type, dict]:
         raise NotImplementedError

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from ._callbacks import TransferClassifierNet
 from ._labels import ClassTargets
@@ -77,6 +76,8 @@ class FineTunedTransformerClassifier(ClassTargets, ClassifierMixin, FineTunedTra
         Weights of the classes in the loss, as sklearn's classifiers take them: "balanced"
         weighs each class by ``n_samples / (n_classes * count)``; a dict maps every label
         to its weight. They multiply ``fit``'s ``sample_weight``.
+    threshold : float, default=0.5
+        For multi-label targets, the probability from which :meth:`predict` gives a label.
     cache : str, path, joblib.Memory or None, default=None
         Folder of the content-addressed cache of the frozen layers' output, shared with
         :class:`~sktransfer.TransformerTextEmbedder`.
@@ -139,8 +140,4 @@ class FineTunedTransformerClassifier(ClassTargets, ClassifierMixin, FineTunedTra
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _net_options(self):
-        return TransferClassifierNet, {
-            "criterion": nn.CrossEntropyLoss,
-            "classes": list(range(len(self.classes_))),
-            **self._collate_options(),
-        }
+        return TransferClassifierNet, {**self._loss_options(), **self._collate_options()}

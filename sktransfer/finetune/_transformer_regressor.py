@@ -23,8 +23,8 @@ class FineTunedTransformerRegressor(RegressorMixin, FineTunedTransformerEstimato
     cache and early stopping as :class:`FineTunedTransformerClassifier` (see it for every
     parameter), with a mean-squared-error loss on a linear head. Standardise targets of
     large scale (e.g. with ``TransformedTargetRegressor``): the head starts near zero.
-    ``class_weight`` applies to classifiers only and must stay None. Early stopping uses a
-    plain (unstratified) validation split.
+    ``class_weight`` and ``threshold`` apply to classifiers only and must stay None and
+    0.5. Early stopping uses a plain (unstratified) validation split.
 
     Attributes
     ----------
@@ -57,6 +57,8 @@ class FineTunedTransformerRegressor(RegressorMixin, FineTunedTransformerEstimato
     def _encode_targets(self, y, n_samples, *, refit):
         if refit and self.class_weight is not None:
             raise ValueError("class_weight applies to classifiers; leave it at None.")
+        if refit and self.threshold != 0.5:
+            raise ValueError("threshold applies to classifiers; leave it at 0.5.")
         return encode_values(self, y, n_samples, refit=refit)
 
     def _n_outputs(self) -> int:

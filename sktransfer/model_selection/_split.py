@@ -80,7 +80,13 @@ def _leakage_groups(X, groups, *, column, near_duplicates, **options) -> np.ndar
 
 
 def is_classification(y) -> bool:
-    return y is not None and type_of_target(y) in ("binary", "multiclass")
+    """Whether ``y`` holds one class per sample (what stratification needs)."""
+    if y is None:
+        return False
+    try:
+        return type_of_target(y) in ("binary", "multiclass")
+    except ValueError:  # label sets per sample (multi-label), which sklearn cannot stratify
+        return False
 
 
 class LeakageSafeKFold(BaseCrossValidator):
