@@ -11,9 +11,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.base import clone
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from .._progress import progress_bar
@@ -82,7 +80,7 @@ class LRFinderResult:
 
 @validate_params(
     {
-        "estimator": [HasMethods(["_prepare", "_make_net"])],
+        "estimator": [HasMethods(["_start", "_make_net"])],
         "X": "no_validation",
         "y": "no_validation",
         "start_lr": [Interval(Real, 0, None, closed="neither")],
@@ -153,15 +151,9 @@ def lr_find(
         raise ValueError(f"end_lr={end_lr} must be above start_lr={start_lr}.")
     started = time.perf_counter()
     model = clone(estimator)
-    model._validate_params()
-    samples = model._as_inputs(X)
-    targets = model._encode_targets(y, len(samples), refit=True)
-    seed = check_random_state(model.random_state).randint(2**31 - 1)
     lrs, losses = [], []
     best, average, diverged = math.inf, 0.0, False
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        data, module = model._prepare(samples, targets, seed)
+    with model._start(X, y) as (data, module, _, _):
         net = model._make_net(module, len(data), 1).initialize()
         base = [group["lr"] / model.lr for group in net.optimizer_.param_groups]
         ratio = (end_lr / start_lr) ** (1 / (num_iter - 1))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -201,6 +203,23 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
         sample_weight: Any = None,
         **kwargs: Any,
     ) -> NetTrainer:
+        with self._start(X, y, sample_weight, **kwargs) as (data, module, targets, seed):
+            train, valid = self._split(data, targets, seed)
+            self.net_ = self._make_net(module, len(train), epochs)
+            if valid is not None:
+                self.net_.set_params(train_split=predefined_split(valid))
+            self.net_.fit(train, None)
+        self.history_ = self.net_.history
+        return self
+
+    @contextlib.contextmanager
+    def _start(
+        self, X: Any, y: Any, sample_weight: Any = None, **kwargs: Any
+    ) -> Iterator[tuple[Any, nn.Module, np.ndarray, int]]:
+        """What every training run starts with: the parameters checked, the targets encoded
+        (``refit``), then, under a forked torch RNG seeded from ``random_state``, the
+        dataset (weighted where weights are given) and the module with its head set up.
+        Yields ``(data, module, targets, seed)``; the RNG is restored on exit."""
         self._validate_params()
         samples = self._as_inputs(X)
         targets = self._encode_targets(y, len(samples), refit=True, **kwargs)
@@ -212,13 +231,7 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
             self._init_output(module, targets)
             if weights is not None:
                 data = WeightedDataset(data, weights)
-            train, valid = self._split(data, targets, seed)
-            self.net_ = self._make_net(module, len(train), epochs)
-            if valid is not None:
-                self.net_.set_params(train_split=predefined_split(valid))
-            self.net_.fit(train, None)
-        self.history_ = self.net_.history
-        return self
+            yield data, module, targets, seed
 
     def _split(self, data: Any, targets: np.ndarray, seed: int) -> tuple[Any, Any]:
         """The training set, and the early-stopping validation set (None without)."""
