@@ -9,10 +9,12 @@ All figures come from one run, side by side:
   on the cached features; LFW faces 1:10 when ``../shared/data/pets`` is not there);
 - label issues: 5% of the labels of MNIST digits, SMS messages and the pets photos flipped
   at random (seeded); ``label_issues`` on out-of-fold probabilities of a linear probe
-  (and, for the digits, of an SVC on their pixels; TF-IDF for texts); precision and
+  (and, for the digits, of the fine-tuner with ``unfreeze=1`` and of an SVC on their
+  pixels; TF-IDF for texts); precision and
   recall of the flipped samples among those flagged, and among the top-ranked 5% by
   self-confidence (``top_losses``' given-label probability);
-- lr_find: its seconds, and its suggestion against the best learning rate of a grid.
+- lr_find: its seconds, and its suggestion (and ``lr_min``) against the best learning rate
+  of a grid.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ def _lr_find(cache: str, seed: int, n_samples: int = 200) -> dict:
             "lr_find_batches": len(found.lrs),
             "grid_best_lr": best,
             "ratio": found.suggestion / best,
+            "lr_min": found.lr_min,
+            "lr_min_ratio": found.lr_min / best,
             "grid_log_loss": dict(zip(map(str, LR_GRID), map(float, losses), strict=True)),
             "grid_seconds": grid_seconds,
         }
@@ -161,6 +165,7 @@ def _label_issues(cache: str, flip_fraction: float, seed: int) -> dict:
     from sklearn.svm import SVC
 
     from sktransfer import (
+        FineTunedImageClassifier,
         LeakageSafeKFold,
         PretrainedImageFeaturizer,
         label_issues,
@@ -187,6 +192,14 @@ def _label_issues(cache: str, flip_fraction: float, seed: int) -> dict:
             list(digits),
             digit_labels.astype(str),
             probe(),
+            "hash",
+        ),
+        "mnist_2000, EfficientNet-Lite0 fine-tuned (unfreeze=1)": (
+            list(digits),
+            digit_labels.astype(str),
+            FineTunedImageClassifier(
+                unfreeze=1, max_epochs=10, cache=cache, random_state=seed, progress=False
+            ),
             "hash",
         ),
         "mnist_2000, SVC on pixels": (list(digits), digit_labels.astype(str), pixels, "hash"),

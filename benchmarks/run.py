@@ -256,7 +256,8 @@ def _diagnosis_tables(dg: dict | None) -> list[str]:
         "flipped samples among those flagged (precision) and the flagged among the flipped "
         "(recall); and the precision of the 5% with the lowest out-of-fold probability of "
         "their given label (`top_losses`). Linear probes on EfficientNet-Lite0 features for "
-        "images (and an SVC on the digits' pixels), TF-IDF for SMS; out of fold by "
+        "images (for the digits also the fine-tuner with `unfreeze=1`, and an SVC on their "
+        "pixels), TF-IDF for SMS; out of fold by "
         'leakage-safe 5-fold CV; `label_issues(filter_by="both")`, the default.',
         "",
         "| data | samples | flipped | out-of-fold accuracy | flagged | precision | recall | "
@@ -274,14 +275,18 @@ def _diagnosis_tables(dg: dict | None) -> list[str]:
         "`lr_find` on `FineTunedImageClassifier(unfreeze=1, max_epochs=10)` (100 batches on "
         "the cached frozen activations) against the best `lr` of a grid (3-fold CV log loss).",
         "",
-        "| data | samples | lr_find s | suggestion | grid best lr | suggestion / best | grid s |",
-        "|---|---|---|---|---|---|---|",
+        "The suggestion is the steepest fall of the loss; `lr_min` is a tenth of the rate "
+        "of its lowest point, the older rule.",
+        "",
+        "| data | samples | lr_find s | suggestion | grid best lr | suggestion / best | "
+        "lr_min | lr_min / best | grid s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in dg.get("lr_find", {}).items():
         lines.append(
             f"| {name} | {r['n_samples']} | {r['lr_find_seconds']:.1f} | "
             f"{r['suggestion']:.1e} | {r['grid_best_lr']:.0e} | **{r['ratio']:.2f}** | "
-            f"{r['grid_seconds']:.0f} |"
+            f"{r['lr_min']:.1e} | {r['lr_min_ratio']:.2f} | {r['grid_seconds']:.0f} |"
         )
     return lines + [""]
 

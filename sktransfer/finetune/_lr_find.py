@@ -34,9 +34,15 @@ class LRFinderResult:
         The training loss after each batch, smoothed (an exponential moving average,
         bias-corrected).
     suggestion : float
-        A tenth of the learning rate of the lowest smoothed loss: the largest rate that is
-        still safely below where training starts to diverge. A loss that rises from the
-        first batch (a sweep that starts too high) gives ``start_lr / 10`` and a warning.
+        The rate where the smoothed loss falls fastest per decade of learning rate, before
+        its lowest point (fastai's "steep" rule): where training makes the most progress
+        per step. A training loss that keeps falling to ``end_lr`` (an easy head that
+        fits its training batches at any rate) leaves this rule unaffected, where
+        ``lr_min`` then overshoots. A loss that rises from the first batch (a sweep that
+        starts too high) gives ``start_lr / 10`` and a warning.
+    lr_min : float
+        A tenth of the rate of the lowest smoothed loss (the older rule of thumb): the
+        largest rate still safely below where training diverges, when it does.
     diverged : bool
         Whether the sweep stopped early, the loss having risen above ``diverge`` times its
         lowest value.
@@ -47,11 +53,13 @@ class LRFinderResult:
     lrs: np.ndarray
     losses: np.ndarray
     suggestion: float
+    lr_min: float
     diverged: bool
     seconds: float
 
     def plot(self, ax: Any = None):
-        """The smoothed loss against the learning rate (log scale), the suggestion marked.
+        """The smoothed loss against the learning rate (log scale), the suggestion marked
+        (dashed) and ``lr_min`` (dotted).
 
         Returns
         -------
@@ -66,6 +74,7 @@ class LRFinderResult:
         ax.plot(self.lrs, self.losses)
         ax.set_xscale("log")
         ax.axvline(self.suggestion, color="tab:red", linestyle="--")
+        ax.axvline(self.lr_min, color="tab:gray", linestyle=":")
         ax.annotate(
             f"suggested lr {self.suggestion:.1e}",
             (self.suggestion, float(np.nanmin(self.losses))),
@@ -184,6 +193,7 @@ def lr_find(
                         break
     lrs, losses = np.array(lrs), np.array(losses)
     lowest = int(np.argmin(losses))
+    lr_min = float(lrs[lowest] / 10)
     if lowest == 0:
         warnings.warn(
             f"The loss never fell below its first value (at lr={start_lr:.1e}); the "
@@ -191,13 +201,22 @@ def lr_find(
             SktransferWarning,
             stacklevel=2,
         )
-    suggestion = float(lrs[lowest] / 10)
+        suggestion = lr_min
+    else:
+        suggestion = _steepest(lrs[: lowest + 1], losses[: lowest + 1])
     logger.info(
-        "lr_find: %d batches, lowest loss %.4g at lr %.1e, suggested lr %.1e%s.",
+        "lr_find: %d batches, steepest fall at lr %.1e (the suggestion), lowest loss %.4g "
+        "at lr %.1e%s.",
         len(lrs),
-        best,
-        suggestion * 10,
         suggestion,
+        best,
+        lr_min * 10,
         " (diverged)" if diverged else "",
     )
-    return LRFinderResult(lrs, losses, suggestion, diverged, time.perf_counter() - started)
+    return LRFinderResult(lrs, losses, suggestion, lr_min, diverged, time.perf_counter() - started)
+
+
+def _steepest(lrs: np.ndarray, losses: np.ndarray) -> float:
+    """The rate where ``losses`` (up to their lowest point) fall fastest against log(lr)."""
+    slope = np.gradient(losses, np.log(lrs)) if len(lrs) > 1 else np.zeros(1)
+    return float(lrs[int(np.argmin(slope))])

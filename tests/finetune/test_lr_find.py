@@ -16,7 +16,7 @@ def faces(lfw):
     return list(images), np.where(labels == 1, "face", "other")
 
 
-def test_the_sweep_rises_exponentially_and_suggests_a_tenth_of_the_best_rate(
+def test_the_sweep_rises_exponentially_and_suggests_the_steepest_fall(
     faces, tmp_path, forward_batches
 ):
     X, y = faces
@@ -24,8 +24,13 @@ def test_the_sweep_rises_exponentially_and_suggests_a_tenth_of_the_best_rate(
     found = lr_find(model, X, y, start_lr=1e-5, end_lr=1.0, num_iter=60)
     assert len(found.lrs) == 60 or found.diverged
     np.testing.assert_allclose(np.diff(np.log(found.lrs)), np.log(1e5) / 59)
-    lowest = found.lrs[np.argmin(found.losses)]
-    assert found.suggestion == pytest.approx(lowest / 10)
+    lowest = int(np.argmin(found.losses))
+    assert found.lr_min == pytest.approx(found.lrs[lowest] / 10)
+    # the suggestion: the steepest fall of the loss per decade, before its lowest point
+    slope = np.diff(found.losses[: lowest + 1]) / np.diff(np.log(found.lrs[: lowest + 1]))
+    at = int(np.flatnonzero(found.lrs == found.suggestion)[0])
+    assert at < lowest
+    assert min(slope[max(at - 1, 0) : at + 1]) <= np.quantile(slope, 0.1)
     assert found.losses.min() < 0.5 * found.losses[0]  # it did learn
     assert 1e-4 <= found.suggestion <= 1e-1
     assert not hasattr(model, "net_")  # the estimator given is left as it was
@@ -35,12 +40,13 @@ def test_the_sweep_rises_exponentially_and_suggests_a_tenth_of_the_best_rate(
     assert model.score(X[1::2], y[1::2]) >= 0.95
 
 
-def test_the_plot_marks_the_suggestion(faces):
+def test_the_plot_marks_the_suggestion_and_lr_min(faces):
     X, y = faces
     found = lr_find(FineTunedImageClassifier(random_state=0, progress=False), X, y, num_iter=20)
     ax = found.plot()
-    assert ax.get_xscale() == "log" and len(ax.lines) == 2
+    assert ax.get_xscale() == "log" and len(ax.lines) == 3
     assert ax.lines[1].get_xdata()[0] == found.suggestion
+    assert ax.lines[2].get_xdata()[0] == found.lr_min
 
 
 def test_regressors_and_transformers_sweep_too(faces, sms):
@@ -60,6 +66,6 @@ def test_a_sweep_that_starts_too_high_warns_and_bad_bounds_are_refused(faces):
     model = FineTunedImageClassifier(random_state=0, progress=False)
     with pytest.warns(SktransferWarning, match="pass a smaller start_lr"):
         found = lr_find(model, X, y, start_lr=1e3, end_lr=1e6, num_iter=10)
-    assert found.suggestion == pytest.approx(100.0)
+    assert found.suggestion == found.lr_min == pytest.approx(100.0)
     with pytest.raises(ValueError, match="must be above start_lr"):
         lr_find(model, X, y, start_lr=1e-2, end_lr=1e-3)
