@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
 featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
-scale_out, runtime, diagnosis, multilabel (needs
+scale_out, runtime, diagnosis, multilabel, tta (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -35,6 +35,7 @@ import selection  # noqa: E402
 import text  # noqa: E402
 import text_finetune  # noqa: E402
 import text_transformer  # noqa: E402
+import tta  # noqa: E402
 
 SECTIONS = (
     "featurizer",
@@ -48,6 +49,7 @@ SECTIONS = (
     "runtime",
     "diagnosis",
     "multilabel",
+    "tta",
 )
 
 
@@ -288,6 +290,27 @@ def _diagnosis_tables(dg: dict | None) -> list[str]:
             f"{r['suggestion']:.1e} | {r['grid_best_lr']:.0e} | **{r['ratio']:.2f}** | "
             f"{r['lr_min']:.1e} | {r['lr_min_ratio']:.2f} | {r['grid_seconds']:.0f} |"
         )
+    return lines + [""]
+
+
+def _tta_tables(tt: dict | None) -> list[str]:
+    if not tt:
+        return []
+    names = list(next(iter(tt.values()))["accuracy"])
+    lines = [
+        "## Test-time augmentation",
+        "",
+        "Mean accuracy over the same leakage-safe 5 folds. The probe averages the features "
+        "of the views in training and prediction; the fine-tuner (`unfreeze=1`, trained once "
+        "per fold) averages its probabilities over the views at prediction. Seconds: all "
+        "folds, the fine-tuner's training included in each of its rows.",
+        "",
+        "| model | " + " | ".join(tt) + " |",
+        "|---|" + "---|" * len(tt),
+    ]
+    for name in names:
+        cells = [f"{r['accuracy'][name]:.3f} ({r['seconds'][name]:.0f} s)" for r in tt.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -581,6 +604,7 @@ def to_markdown(results: dict) -> str:
             ),
             "",
         ]
+    lines += _tta_tables(results.get("tta"))
     so = results.get("scale_out")
     if so:
         lines += [
@@ -665,6 +689,8 @@ def main() -> None:
         results["diagnosis"] = diagnosis.run()
     if args.only in (None, "multilabel"):
         results["multilabel"] = multilabel.run()
+    if args.only in (None, "tta"):
+        results["tta"] = tta.run()
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))

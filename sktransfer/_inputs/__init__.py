@@ -19,8 +19,11 @@ from ._images import (
 from ._kinds import samples_and_kind
 from ._texts import as_text_list, normalize_text, tokenize, tokenize_many
 from ._threads import n_workers
+from ._views import TTA_SETS, View, resolve_views
 
 __all__ = [
+    "TTA_SETS",
+    "View",
     "as_sample_list",
     "as_text_list",
     "center_crop_resize",
@@ -34,6 +37,7 @@ __all__ = [
     "normalize_text",
     "open_regular_file",
     "open_rgb",
+    "resolve_views",
     "same_path",
     "samples_and_kind",
     "tokenize",

@@ -121,7 +121,11 @@ def _type_message(sample: Any) -> str:
 
 
 def center_crop_resize(
-    image: Image.Image, size: int, resize_size: int, resample: int
+    image: Image.Image,
+    size: int,
+    resize_size: int,
+    resample: int,
+    anchor: tuple[float, float] = (0.5, 0.5),
 ) -> np.ndarray:
     """The center crop of ``size / resize_size`` of the shorter side, resampled to
     ``size x size``: an ``(size, size, 3)`` uint8 array.
@@ -129,10 +133,12 @@ def center_crop_resize(
     Equivalent to ``Resize(resize_size)`` then ``CenterCrop(size)``, but resamples only the
     crop box straight to the output size (PIL's ``resize(box=...)``): about half the work.
     Both the torch and the ONNX Runtime paths preprocess with it, so they see equal pixels.
+    ``anchor`` places the crop elsewhere: ``(0, 0)`` the top-left corner, ``(1, 1)`` the
+    bottom-right (torchvision's ``FiveCrop`` crops after the resize).
     """
     width, height = image.size
     crop = size * min(width, height) / resize_size  # crop side in source pixels
-    left, top = (width - crop) / 2, (height - crop) / 2
+    left, top = (width - crop) * anchor[0], (height - crop) * anchor[1]
     box = (left, top, left + crop, top + crop)
     # np.array (not asarray) yields one writable copy, which torch.from_numpy needs.
     return np.array(image.resize((size, size), resample, box=box))

@@ -41,11 +41,15 @@ class Preprocessing:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
 
-    def transform(self) -> Callable[[Image.Image], torch.Tensor]:
+    def transform(
+        self, anchor: tuple[float, float] = (0.5, 0.5)
+    ) -> Callable[[Image.Image], torch.Tensor]:
         """The transform these settings describe: an RGB PIL image to a ``(3, S, S)`` tensor.
 
         Equivalent to torchvision's ``Resize(resize_size) -> CenterCrop(input_size) ->
         ToTensor -> Normalize``, in about half the work (see the transform's docstring).
+        ``anchor`` moves the crop: ``(0, 0)`` is the top-left corner of the resized image,
+        ``(1, 1)`` the bottom-right (the crops of test-time augmentation).
 
         Examples
         --------
@@ -55,7 +59,7 @@ class Preprocessing:
         >>> settings.transform()(Image.new("RGB", (640, 480))).shape
         torch.Size([3, 224, 224])
         """
-        return _Transform(self)
+        return _Transform(self, anchor)
 
     def with_input_size(self, input_size: int) -> Preprocessing:
         """The same preprocessing for another crop size, keeping the crop percentage."""
@@ -144,7 +148,8 @@ class _Transform:
     the forward pass.
     """
 
-    def __init__(self, preprocessing: Preprocessing):
+    def __init__(self, preprocessing: Preprocessing, anchor: tuple[float, float] = (0.5, 0.5)):
+        self.anchor = anchor
         self.size = preprocessing.input_size
         self.resize_size = preprocessing.resize_size
         self.resample = getattr(Image.Resampling, preprocessing.interpolation.upper())
@@ -152,6 +157,6 @@ class _Transform:
         self.std = torch.tensor(preprocessing.std).view(3, 1, 1) * 255.0
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
-        pixels = center_crop_resize(image, self.size, self.resize_size, self.resample)
+        pixels = center_crop_resize(image, self.size, self.resize_size, self.resample, self.anchor)
         tensor = torch.from_numpy(pixels).permute(2, 0, 1).float()
         return tensor.sub_(self.mean).div_(self.std)

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.dataset import Dataset as ArrayDataset
 from torch import nn
 
-from .._inputs import as_sample_list, load_failure, open_rgb
+from .._inputs import View, as_sample_list, load_failure, open_rgb, resolve_views
 from .._shared_backbones import shared_backbone
 from ..backbones import DEFAULT_BACKBONE, Backbone
 from ..exceptions import ImageLoadError
@@ -104,6 +105,7 @@ class FineTunedImageEstimator(NetTrainer):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "threshold": [Interval(Real, 0, 1, closed="neither")],
+        "tta": [StrOptions({"flip", "five_crop", "ten_crop"}), list, tuple, None],
         "cache": "no_validation",
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -134,6 +136,7 @@ class FineTunedImageEstimator(NetTrainer):
         validation_fraction: float = 0.1,
         class_weight: Any = None,
         threshold: float = 0.5,
+        tta: Any = None,
         cache: Any = None,
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -160,6 +163,7 @@ class FineTunedImageEstimator(NetTrainer):
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
         self.threshold = threshold
+        self.tta = tta
         self.cache = cache
         self.device = device
         self.random_state = random_state
@@ -175,6 +179,7 @@ class FineTunedImageEstimator(NetTrainer):
         raise NotImplementedError
 
     def _prepare(self, samples: list, targets: np.ndarray, seed: int):
+        resolve_views(self.tta)  # unknown views fail before anything trains
         backbone = shared_backbone(self.backbone, self.weights)
         n_frozen = self._n_frozen(backbone)
         self.trainable_groups_ = backbone.layer_groups[n_frozen:]
@@ -196,13 +201,31 @@ class FineTunedImageEstimator(NetTrainer):
             data = _Images(samples, targets, self._train_transform(backbone, plain), plain)
         return data, self._module(backbone)
 
-    def _dataset(self, samples: list, targets: np.ndarray | None = None) -> Any:
+    def _dataset(
+        self, samples: list, targets: np.ndarray | None = None, view: View | None = None
+    ) -> Any:
         if targets is None:
             targets = np.zeros(len(samples), dtype=np.int64)
         if self.featurizer_ is not None:
-            return ArrayDataset(self.featurizer_.transform(samples), targets)
-        backbone = shared_backbone(self.backbone, self.weights)
-        return _Images(samples, targets, backbone.preprocessing.transform())
+            featurizer = self.featurizer_
+            if view is not None:  # the view's frozen activations, on the cache as well
+                featurizer = clone(featurizer).set_params(tta=[view.spec]).fit(samples)
+            return ArrayDataset(featurizer.transform(samples), targets)
+        preprocessing = shared_backbone(self.backbone, self.weights).preprocessing
+        transform = preprocessing.transform() if view is None else view.transform(preprocessing)
+        return _Images(samples, targets, transform)
+
+    def _predict_views(self, X: Any, predict: Any) -> np.ndarray:
+        """``predict`` (a net's method) on each view of ``X``'s samples, averaged: the
+        test-time augmentation ``tta`` asks for (one pass without it)."""
+        samples = as_sample_list(X)
+        # The plain view (None) reads the activations that fit computed.
+        views = [None if v.key is None else v for v in resolve_views(self.tta)]
+        total = None
+        for view in views:  # a running sum: one view's data in memory at a time
+            out = predict(self._dataset(samples, view=view)).astype(np.float64)
+            total = out if total is None else total + out
+        return total / len(views)
 
     def _subset(self, data: Any, indices: np.ndarray, *, training: bool) -> Any:
         if not isinstance(data, _Images):

@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._inputs import as_sample_list
 from ._base import FineTunedImageEstimator
 from ._callbacks import TransferClassifierNet
 from ._labels import ClassTargets
@@ -72,6 +71,13 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
         to its weight. They multiply ``fit``'s ``sample_weight``.
     threshold : float, default=0.5
         For multi-label targets, the probability from which :meth:`predict` gives a label.
+    tta : {"flip", "five_crop", "ten_crop"}, list or None, default=None
+        Test-time augmentation for :meth:`predict_proba` and :meth:`predict`: the
+        probabilities are averaged over views of each image, the views named as for
+        :class:`~sktransfer.PretrainedImageFeaturizer` (``"flip"`` adds the mirror image;
+        ``"five_crop"`` the four corner crops; a list names views or gives callables).
+        Training is unchanged; each view's frozen activations are cached apart, so a
+        search over ``tta`` computes each once.
     cache : str, path, joblib.Memory or None, default=None
         Folder of the featurizer's content-addressed cache, shared with
         :class:`~sktransfer.PretrainedImageFeaturizer`: grid points and folds with the same
@@ -121,8 +127,7 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
-        samples = as_sample_list(X)
-        return self.net_.predict_proba(self._dataset(samples)).astype(np.float64)
+        return self._predict_views(X, self.net_.predict_proba)
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None

@@ -9,7 +9,6 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from .._inputs import as_sample_list
 from ._base import FineTunedImageEstimator
 from ._callbacks import TransferRegressorNet
 from ._labels import encode_values
@@ -25,7 +24,8 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     parameter), with a mean-squared-error loss. Standardise targets of large scale (e.g.
     with ``TransformedTargetRegressor``): the head starts near zero. ``label_smoothing``,
     ``class_weight`` and ``threshold`` apply to classifiers only and must stay 0, None and
-    0.5. ``mixup`` mixes two images and the losses of their two targets. Early stopping
+    0.5. ``tta`` averages the predictions over views of each image. ``mixup`` mixes two
+    images and the losses of their two targets. Early stopping
     uses a plain (unstratified) validation split.
 
     Attributes
@@ -52,7 +52,7 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, shaped like ``y`` in ``fit``."""
         check_is_fitted(self)
-        predictions = self.net_.predict(self._dataset(as_sample_list(X))).astype(np.float64)
+        predictions = self._predict_views(X, self.net_.predict)
         return predictions.ravel() if self._one_target else predictions
 
     def _encode_targets(self, y, n_samples, *, refit):

@@ -29,7 +29,15 @@ from torch import nn
 
 from .._cache import FeatureCache, fingerprint, resolve_location
 from .._device import resolve_device
-from .._inputs import as_sample_list, content_digest, load_failure, n_workers, open_rgb
+from .._inputs import (
+    View,
+    as_sample_list,
+    content_digest,
+    load_failure,
+    n_workers,
+    open_rgb,
+    resolve_views,
+)
 from .._onnx import (
     BACKEND_TOLERANCE,
     KEY,
@@ -129,6 +137,16 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         the fly, which suits matrix products but makes convolutions several times *slower*
         on CPUs. Quantized features differ from float ones (measured cost on linear probes
         in ``benchmarks/RESULTS.md``), so they are cached apart.
+    tta : {"flip", "five_crop", "ten_crop"}, list or None, default=None
+        Test-time augmentation: the features are the mean over views of each image.
+        ``"flip"`` adds the mirrored crop; ``"five_crop"`` is the center and the four
+        corner crops of the resized image (torchvision's ``FiveCrop``); ``"ten_crop"``
+        adds their mirrors. A list names the views itself: ``"original"``, ``"hflip"``,
+        ``"top_left"`` ... ``"bottom_right"``, ``"hflip_top_left"`` ..., or callables
+        (PIL image to PIL image, applied before the preprocessing; picklable, as they
+        name the view in the cache, so a changed body needs a new name). Each view of
+        each image is featurized once and cached apart; the plain view shares the
+        entries of ``tta=None``. The cost is one forward pass per view.
 
     Attributes
     ----------
@@ -186,6 +204,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         "on_error": [StrOptions({"raise", "warn"})],
         "backend": [StrOptions({"torch", "onnxruntime"})],
         "quantize": [StrOptions({"dynamic", "static"}), None],
+        "tta": [StrOptions({"flip", "five_crop", "ten_crop"}), list, tuple, None],
     }
 
     def __init__(
@@ -204,6 +223,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         on_error: str = "raise",
         backend: str = "torch",
         quantize: str | None = None,
+        tta: Any = None,
     ):
         self.backbone = backbone
         self.weights = weights
@@ -218,6 +238,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self.on_error = on_error
         self.backend = backend
         self.quantize = quantize
+        self.tta = tta
 
     # -- sklearn API ------------------------------------------------------------------------
 
@@ -236,6 +257,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         self : PretrainedImageFeaturizer
         """
         samples = as_sample_list(X)
+        resolve_views(self.tta)  # unknown names and unhashable callables fail here
         if self.quantize is not None and self.backend != "onnxruntime":
             raise ValueError(
                 f"quantize={self.quantize!r} quantizes the ONNX graph: it needs "
@@ -284,26 +306,48 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         """
         check_is_fitted(self)
         samples = as_sample_list(X)
+        failures: dict[int, tuple[int, str, str]] = {}
+        views = resolve_views(self.tta)
+        features = self._featurize(samples, views[0], failures)
+        for view in views[1:]:  # a running sum: one view's features in memory at a time
+            features += self._featurize(samples, view, failures)
+        if len(views) > 1:
+            features /= len(views)
+        if failures:
+            listed = [failures[i] for i in sorted(failures)]
+            listing = "; ".join(f"{i} ({what}): {why}" for i, what, why in listed[:20])
+            warnings.warn(
+                f"{len(listed)} of {len(samples)} images could not be loaded; their rows "
+                f"are NaN. {listing}{' ...' if len(listed) > 20 else ''}",
+                SktransferWarning,
+                stacklevel=2,
+            )
+        return features
+
+    def _featurize(self, samples: list, view: View, failed: dict) -> np.ndarray:
+        """One view's features; the samples that fail are recorded in ``failed``."""
         extractor = self._get_extractor()
         features = np.full((len(samples), self.n_features_out_), np.nan, dtype=np.float32)
         failures: list[tuple[int, str, str]] = []
         workers = n_workers(self.n_jobs)
-        store = self._feature_cache()
+        store = self._feature_cache(view)
         todo, digests = list(range(len(samples))), {}
         if store is not None:
             todo, digests = self._read_cache(store, samples, features, failures, workers)
         if todo and self.backend == "onnxruntime":
             extractor = self._get_session()
         logger.info(
-            "Featurizing %d images with %s on %s (%d cached).",
+            "Featurizing %d images with %s on %s (%d cached)%s.",
             len(todo),
             self.backbone,
             self._device(),
             len(samples) - len(todo) - len(failures),
+            "" if view.key is None else f", view {view.key}",
         )
         bar = progress_bar(self.progress, len(todo), unit="img", desc="featurize")
         with bar:
-            for indices, batch, n_done in self._decoded_batches(samples, todo, workers, failures):
+            batches = self._decoded_batches(samples, todo, workers, failures, view)
+            for indices, batch, n_done in batches:
                 if len(indices):
                     out = self._forward(extractor, batch)
                     features[indices] = out
@@ -311,14 +355,8 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
                         for i, row in zip(indices, out, strict=True):
                             store.put(digests[i], row)
                 bar.update(n_done)
-        if failures:
-            listing = "; ".join(f"{i} ({what}): {why}" for i, what, why in failures[:20])
-            warnings.warn(
-                f"{len(failures)} of {len(samples)} images could not be loaded; their rows "
-                f"are NaN. {listing}{' ...' if len(failures) > 20 else ''}",
-                SktransferWarning,
-                stacklevel=2,
-            )
+        for failure in failures:
+            failed.setdefault(failure[0], failure)
         return features
 
     def onnx_model(self) -> Any:
@@ -385,10 +423,12 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             self._extractor = self._make_extractor(shared_backbone(self.backbone, self.weights))
         return self._extractor
 
-    def _feature_cache(self) -> FeatureCache | None:
+    def _feature_cache(self, view: View | None = None) -> FeatureCache | None:
         location = resolve_location(self.cache)
         if location is None:
             return None
+        # The plain view keeps the namespace of a featurizer without tta.
+        parts = {} if view is None or view.key is None else {"view": view.key}
         namespace = fingerprint(
             format=1,
             backbone=self.backbone,
@@ -399,6 +439,7 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             pooling=self.pooling,
             # Features within the tolerance are the torch backend's: they share its entries.
             **self._backend_parts(),
+            **parts,
         )
         return FeatureCache(location, namespace)
 
@@ -526,10 +567,16 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         return todo, digests
 
     def _decoded_batches(
-        self, samples: list, todo: list[int], workers: int, failures: list
+        self,
+        samples: list,
+        todo: list[int],
+        workers: int,
+        failures: list,
+        view: View | None = None,
     ) -> Iterator[tuple[np.ndarray, torch.Tensor | None, int]]:
         """Yield ``(indices, batch, n_attempted)``; decoding runs two batches ahead."""
-        transform = self.preprocessing_.transform()
+        view = view or resolve_views(None)[0]  # calibration reads the plain view
+        transform = view.transform(self.preprocessing_)
         min_size = self.preprocessing_.resize_size
 
         def load(i: int) -> torch.Tensor:
