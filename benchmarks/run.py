@@ -2,7 +2,7 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
 featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
-scale_out, runtime, diagnosis, multilabel, tta (needs
+scale_out, runtime, diagnosis, multilabel, tta, augment (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -24,7 +24,8 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import diagnosis  # noqa: E402  (benchmarks are scripts, not a package)
+import augment  # noqa: E402  (benchmarks are scripts, not a package)
+import diagnosis  # noqa: E402
 import duplicates  # noqa: E402
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
@@ -50,6 +51,7 @@ SECTIONS = (
     "diagnosis",
     "multilabel",
     "tta",
+    "augment",
 )
 
 
@@ -312,6 +314,33 @@ def _tta_tables(tt: dict | None) -> list[str]:
         cells = [f"{r['accuracy'][name]:.3f} ({r['seconds'][name]:.0f} s)" for r in tt.values()]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def _augment_tables(au: dict | None) -> list[str]:
+    if not au:
+        return []
+    first = next(iter(au.values()))
+    lines = [
+        "## Augmentation at cache speed",
+        "",
+        f"`FineTunedImageClassifier(unfreeze=1, max_epochs={first['epochs']})`, "
+        f"leakage-safe {first['folds']}-fold CV, the same folds for each model: mean "
+        "accuracy, and seconds for all folds (the cached views computed in the first fold "
+        "and read by the others).",
+        "",
+        "| model | " + " | ".join(au) + " |",
+        "|---|" + "---|" * len(au),
+    ]
+    for name in first["models"]:
+        cells = [
+            f"{r['models'][name]['accuracy']:.3f} ({r['models'][name]['seconds']:.0f} s)"
+            for r in au.values()
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    speedups = ", ".join(
+        f"{data} **{r['speedup_cached_over_on_the_fly']:.1f}x**" for data, r in au.items()
+    )
+    return lines + ["", f"Cached views against on the fly: {speedups}.", ""]
 
 
 def to_markdown(results: dict) -> str:
@@ -605,6 +634,7 @@ def to_markdown(results: dict) -> str:
             "",
         ]
     lines += _tta_tables(results.get("tta"))
+    lines += _augment_tables(results.get("augment"))
     so = results.get("scale_out")
     if so:
         lines += [
@@ -691,6 +721,8 @@ def main() -> None:
         results["multilabel"] = multilabel.run()
     if args.only in (None, "tta"):
         results["tta"] = tta.run()
+    if args.only in (None, "augment"):
+        results["augment"] = augment.run()
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))

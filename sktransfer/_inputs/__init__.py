@@ -19,10 +19,11 @@ from ._images import (
 from ._kinds import samples_and_kind
 from ._texts import as_text_list, normalize_text, tokenize, tokenize_many
 from ._threads import n_workers
-from ._views import TTA_SETS, View, resolve_views
+from ._views import TTA_SETS, SeededAugment, View, resolve_views
 
 __all__ = [
     "TTA_SETS",
+    "SeededAugment",
     "View",
     "as_sample_list",
     "as_text_list",

@@ -8,6 +8,8 @@ names it in the feature cache, so every view of every image is computed once.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["TTA_SETS", "View", "resolve_views"]
+__all__ = ["TTA_SETS", "SeededAugment", "View", "resolve_views"]
 
 _ANCHORS = {
     "original": (0.5, 0.5),
@@ -70,18 +72,33 @@ def _named(name: str) -> View:
     return View(name, key, _ANCHORS[corner], flip)
 
 
-def _callable(fn: Callable, position: int) -> View:
-    import joblib
+def callable_key(fn: Callable) -> str:
+    """What names a callable view in the cache: its parameters, stably across processes.
 
+    A torch module (torchvision's transforms are) by its ``repr``, which lists its
+    parameters (its pickle holds tensors whose bytes vary between instances); anything
+    else by joblib's hash of its pickle. Raises TypeError for what cannot be pickled.
+    """
+    import joblib
+    import torch
+
+    name = getattr(fn, "__qualname__", type(fn).__qualname__)
+    if isinstance(fn, SeededAugment):
+        return f"seeded:{callable_key(fn.augment)}:{fn.k}"
+    if isinstance(fn, torch.nn.Module):
+        return f"{name}:{' '.join(repr(fn).split())}"  # on one line, for the log
+    return f"{name}:{joblib.hash(fn)}"
+
+
+def _callable(fn: Callable, position: int) -> View:
     try:
-        digest = joblib.hash(fn)
+        key = callable_key(fn)
     except Exception as exc:  # a lambda or closure: nothing stable names it in the cache
         raise TypeError(
             f"tta[{position}]={fn!r} cannot be hashed for the feature cache ({exc}); pass "
             "a picklable callable (a module-level function or a torchvision transform)."
         ) from exc
-    name = getattr(fn, "__qualname__", type(fn).__qualname__)
-    return View(fn, f"callable:{name}:{digest}", augment=fn)
+    return View(fn, f"callable:{key}", augment=fn)
 
 
 def resolve_views(tta: Any) -> list[View]:
@@ -110,3 +127,32 @@ def resolve_views(tta: Any) -> list[View]:
         else:
             raise TypeError(f"tta[{position}]={spec!r} is neither a view name nor a callable.")
     return views
+
+
+class SeededAugment:
+    """Draw ``k`` of a random augmentation, reproducibly: a callable view for the cache.
+
+    ``augment`` (a PIL-to-PIL transform drawing from torch's RNG, as torchvision's do) runs
+    with the RNG seeded by ``k`` and the image's pixels, so the view is a pure function of
+    (image, k): its frozen activations can be cached, and every epoch, fold and grid
+    candidate reads the same ``k``-th draw. Draws run one at a time (torch's RNG is global);
+    the caller's RNG state is restored after each.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, augment: Callable, k: int):
+        self.augment, self.k = augment, k
+
+    def __call__(self, image: Any) -> Any:
+        import torch
+
+        digest = hashlib.blake2b(image.tobytes(), digest_size=8)
+        digest.update(f"{image.size}:{image.mode}:{self.k}".encode())
+        seed = int.from_bytes(digest.digest(), "little") >> 1
+        with self._lock, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.augment(image)
+
+    def __repr__(self) -> str:
+        return f"SeededAugment({self.augment!r}, k={self.k})"

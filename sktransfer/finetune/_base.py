@@ -14,7 +14,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.dataset import Dataset as ArrayDataset
 from torch import nn
 
-from .._inputs import View, as_sample_list, load_failure, open_rgb, resolve_views
+from .._inputs import (
+    SeededAugment,
+    View,
+    as_sample_list,
+    load_failure,
+    open_rgb,
+    resolve_views,
+)
 from .._shared_backbones import shared_backbone
 from ..backbones import DEFAULT_BACKBONE, Backbone
 from ..exceptions import ImageLoadError
@@ -60,6 +67,22 @@ class _Images(torch.utils.data.Dataset):
         return self.transform(image), self.targets[i]
 
 
+class _AugmentedViews(torch.utils.data.Dataset):
+    """Cached frozen activations of ``K`` augmented views per sample (``views``, shaped
+    ``(K, n, ...)``): each item is one view drawn at random, anew at every access, so each
+    epoch sees another mix of the draws. ``plain`` (the unaugmented activations) serves
+    the validation subset."""
+
+    def __init__(self, plain: np.ndarray, views: np.ndarray, targets: np.ndarray, rng: Any):
+        self.plain, self.views, self.targets, self.rng = plain, views, targets, rng
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, i: int):
+        return self.views[self.rng.integers(len(self.views)), i], self.targets[i]
+
+
 def default_augmentation(resize_size: int) -> Any:
     """Random resized crop (60-100% of the area), horizontal flip, light colour jitter."""
     from torchvision.transforms import v2
@@ -98,6 +121,7 @@ class FineTunedImageEstimator(NetTrainer):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "augment": [StrOptions({"default"}), callable, None],
+        "augment_views": [Interval(Integral, 1, None, closed="left"), None],
         "gradual_unfreeze": [Interval(Integral, 1, None, closed="left"), None],
         "mixup": [Interval(Real, 0, None, closed="left")],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -129,6 +153,7 @@ class FineTunedImageEstimator(NetTrainer):
         max_epochs: int = 10,
         batch_size: int = 32,
         augment: Any = None,
+        augment_views: int | None = None,
         gradual_unfreeze: int | None = None,
         mixup: float = 0.0,
         label_smoothing: float = 0.0,
@@ -156,6 +181,7 @@ class FineTunedImageEstimator(NetTrainer):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.augment = augment
+        self.augment_views = augment_views
         self.gradual_unfreeze = gradual_unfreeze
         self.mixup = mixup
         self.label_smoothing = label_smoothing
@@ -183,7 +209,15 @@ class FineTunedImageEstimator(NetTrainer):
         backbone = shared_backbone(self.backbone, self.weights)
         n_frozen = self._n_frozen(backbone)
         self.trainable_groups_ = backbone.layer_groups[n_frozen:]
-        if self.augment is None and n_frozen:  # the frozen part is a pure function: cache it
+        if self.augment_views is not None and (self.augment is None or not n_frozen):
+            raise ValueError(
+                f"augment_views={self.augment_views} caches the frozen activations of "
+                "augmented views: it needs augment= and a frozen part (unfreeze below "
+                f"{len(backbone.layer_groups)}, not 'all'); got augment={self.augment!r}, "
+                f"unfreeze={self.unfreeze!r}."
+            )
+        cached = self.augment is None or self.augment_views is not None
+        if cached and n_frozen:  # the frozen part is a pure function (of image and draw)
             self.featurizer_ = PretrainedImageFeaturizer(
                 self.backbone,
                 weights=self.weights,
@@ -194,7 +228,21 @@ class FineTunedImageEstimator(NetTrainer):
                 cache=self.cache,
                 progress=self.progress,
             ).fit(samples)
-            data = ArrayDataset(self.featurizer_.transform(samples), targets)
+            plain = self.featurizer_.transform(samples)
+            if self.augment is None:
+                data = ArrayDataset(plain, targets)
+            else:
+                augment = self._augmentation(backbone)
+                views = np.stack(
+                    [
+                        clone(self.featurizer_)
+                        .set_params(tta=[SeededAugment(augment, k)])
+                        .fit(samples)
+                        .transform(samples)
+                        for k in range(self.augment_views)
+                    ]
+                )
+                data = _AugmentedViews(plain, views, targets, np.random.default_rng(seed))
         else:
             self.featurizer_ = None
             plain = backbone.preprocessing.transform()
@@ -228,6 +276,12 @@ class FineTunedImageEstimator(NetTrainer):
         return total / len(views)
 
     def _subset(self, data: Any, indices: np.ndarray, *, training: bool) -> Any:
+        if isinstance(data, _AugmentedViews):  # validation reads the unaugmented view
+            if not training:
+                return ArrayDataset(data.plain[indices], data.targets[indices])
+            return _AugmentedViews(
+                data.plain[indices], data.views[:, indices], data.targets[indices], data.rng
+            )
         if not isinstance(data, _Images):
             return super()._subset(data, indices, training=training)
         # Validation images are preprocessed as at prediction time, never augmented.
@@ -290,10 +344,13 @@ class FineTunedImageEstimator(NetTrainer):
             shape = frozen(torch.zeros(1, 3, size, size)).shape[1:]
         return FrozenBelow(frozen, TrainableTop(groups, head, shape, tokens))
 
+    def _augmentation(self, backbone: Backbone) -> Any:
+        if self.augment == "default":
+            return default_augmentation(backbone.preprocessing.resize_size)
+        return self.augment
+
     def _train_transform(self, backbone: Backbone, preprocess: Any) -> Any:
-        augment = self.augment
-        if augment == "default":
-            augment = default_augmentation(backbone.preprocessing.resize_size)
+        augment = self._augmentation(backbone)
         if augment is None:
             return preprocess
         return lambda image: preprocess(augment(image))

@@ -53,7 +53,15 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
     augment : None, "default" or callable, default=None
         Training-time augmentation of the PIL image before the backbone's preprocessing;
         "default" is a random resized crop, a horizontal flip and light colour jitter. With
-        augmentation the frozen part runs on every batch (still without autograd).
+        augmentation the frozen part runs on every batch (still without autograd), unless
+        ``augment_views`` caches it.
+    augment_views : int or None, default=None
+        Augmentation at cache speed: the frozen part's activations of this many augmented
+        views of each image are computed once (each draw seeded by its index and the
+        image's pixels, so it is a pure function of the two, cached on ``cache`` like any
+        view), and every training item draws one of them at random. Every epoch, fold and
+        grid candidate reads the same draws; ``K`` forward passes per image replace one per
+        image and epoch. Needs ``augment`` and a frozen part (``unfreeze`` not "all").
     gradual_unfreeze : int or None, default=None
         ULMFiT-style schedule: the head trains alone for this many epochs, then one more of
         the ``unfreeze`` groups joins every this many epochs (top first).
@@ -99,8 +107,8 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
         The trained net (its module is the trainable part, or the whole network when inputs
         are augmented).
     featurizer_ : PretrainedImageFeaturizer or None
-        Computes the frozen part's output (None when inputs are augmented or every group
-        trains).
+        Computes the frozen part's output (None when inputs are augmented on the fly or
+        every group trains).
     trainable_groups_ : list of str
         Names of the layer groups that trained.
     history_ : skorch.History
