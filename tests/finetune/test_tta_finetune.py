@@ -24,8 +24,8 @@ def test_probabilities_are_averaged_over_the_views_each_cached(faces, tmp_path, 
     np.testing.assert_allclose(averaged, (plain + mirrored) / 2, atol=1e-6)
     assert np.abs(mirrored - plain).max() > 1e-3  # the mirrored faces are another input
     assert model.score(X[1::2], y[1::2]) >= 0.95
-    five = model.set_params(tta="five_crop").predict(X[1::2])
-    assert np.mean(five == y[1::2]) >= 0.95
+    five = model.set_params(tta="five_crop").predict(X[1::4])
+    assert np.mean(five == y[1::4]) >= 0.95
 
 
 def test_a_network_trained_whole_averages_its_views_too(faces):
