@@ -228,20 +228,19 @@ class FineTunedImageEstimator(NetTrainer):
                 cache=self.cache,
                 progress=self.progress,
             ).fit(samples)
-            plain = self.featurizer_.transform(samples)
             if self.augment is None:
-                data = ArrayDataset(plain, targets)
+                data = ArrayDataset(self.featurizer_.transform(samples), targets)
             else:
                 augment = self._augmentation(backbone)
-                views = np.stack(
-                    [
-                        clone(self.featurizer_)
-                        .set_params(tta=[SeededAugment(augment, k)])
-                        .fit(samples)
-                        .transform(samples)
-                        for k in range(self.augment_views)
-                    ]
+                # The plain view and the K draws in one pass: each image is hashed once.
+                seeded = [SeededAugment(augment, k) for k in range(self.augment_views)]
+                views = (
+                    clone(self.featurizer_)
+                    .set_params(tta=["original", *seeded])
+                    .fit(samples)
+                    .transform_views(samples)
                 )
+                plain, views = views[0], views[1:]
                 data = _AugmentedViews(plain, views, targets, np.random.default_rng(seed))
         else:
             self.featurizer_ = None

@@ -307,33 +307,77 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         check_is_fitted(self)
         samples = as_sample_list(X)
         failures: dict[int, tuple[int, str, str]] = {}
-        views = resolve_views(self.tta)
-        features = self._featurize(samples, views[0], failures)
-        for view in views[1:]:  # a running sum: one view's features in memory at a time
-            features += self._featurize(samples, view, failures)
-        if len(views) > 1:
-            features /= len(views)
+        views = self._view_features(samples, failures)
+        features = next(views)
+        n_views = 1
+        for view_features in views:  # a running sum: one view's features in memory at a time
+            features += view_features
+            n_views += 1
+        if n_views > 1:
+            features /= n_views
+        self._warn_failures(failures, len(samples))
+        return features
+
+    def transform_views(self, X: Any) -> np.ndarray:
+        """Featurize each test-time augmentation view of the images, without averaging.
+
+        ``transform`` returns the mean of these over the first axis. Each image is read
+        and hashed once for all its views; each view's features are cached as in
+        ``transform``.
+
+        Parameters
+        ----------
+        X : collection of images
+            As for ``transform``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_views, n_samples, n_features_out), dtype float32
+            The views in the order of ``tta`` (one view, the image itself, without it).
+        """
+        check_is_fitted(self)
+        samples = as_sample_list(X)
+        failures: dict[int, tuple[int, str, str]] = {}
+        features = np.stack(list(self._view_features(samples, failures)))
+        self._warn_failures(failures, len(samples))
+        return features
+
+    def _view_features(self, samples: list, failures: dict) -> Iterator[np.ndarray]:
+        """Each view's features in turn, the samples' content digests computed once."""
+        digests = None
+        if self._feature_cache() is not None:
+            with ThreadPoolExecutor(n_workers(self.n_jobs)) as pool:
+                digests = list(pool.map(_digest_or_error, samples))
+        for view in resolve_views(self.tta):
+            yield self._featurize(samples, view, failures, digests)
+
+    def _warn_failures(self, failures: dict, n_samples: int) -> None:
         if failures:
             listed = [failures[i] for i in sorted(failures)]
             listing = "; ".join(f"{i} ({what}): {why}" for i, what, why in listed[:20])
             warnings.warn(
-                f"{len(listed)} of {len(samples)} images could not be loaded; their rows "
+                f"{len(listed)} of {n_samples} images could not be loaded; their rows "
                 f"are NaN. {listing}{' ...' if len(listed) > 20 else ''}",
                 SktransferWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        return features
 
-    def _featurize(self, samples: list, view: View, failed: dict) -> np.ndarray:
-        """One view's features; the samples that fail are recorded in ``failed``."""
+    def _featurize(
+        self, samples: list, view: View, failed: dict, digests: list | None
+    ) -> np.ndarray:
+        """One view's features; the samples that fail are recorded in ``failed``.
+
+        ``digests`` holds each sample's content digest (or the error reading it raised),
+        ``None`` without a cache.
+        """
         extractor = self._get_extractor()
         features = np.full((len(samples), self.n_features_out_), np.nan, dtype=np.float32)
         failures: list[tuple[int, str, str]] = []
         workers = n_workers(self.n_jobs)
         store = self._feature_cache(view)
-        todo, digests = list(range(len(samples))), {}
+        todo = list(range(len(samples)))
         if store is not None:
-            todo, digests = self._read_cache(store, samples, features, failures, workers)
+            todo = self._read_cache(store, samples, digests, features, failures, workers)
         if todo and self.backend == "onnxruntime":
             extractor = self._get_session()
         logger.info(
@@ -545,26 +589,25 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
             raise ImageLoadError([failure], hint) from exc
         failures.append(failure)
 
-    def _read_cache(self, store, samples, features, failures, workers):
-        def lookup(sample: Any) -> tuple[bytes | None, np.ndarray | None, Exception | None]:
-            try:
-                digest = content_digest(sample)
-            except Exception as exc:  # unreadable file: reported as that sample's failure
-                return None, None, exc
-            return digest, store.get(digest, self.n_features_out_), None
+    def _read_cache(self, store, samples, digests, features, failures, workers) -> list[int]:
+        """Fill ``features`` from the cache; the indices still to compute."""
+
+        def lookup(digest: bytes | Exception) -> np.ndarray | None:
+            if isinstance(digest, Exception):
+                return None
+            return store.get(digest, self.n_features_out_)
 
         with ThreadPoolExecutor(workers) as pool:
-            found = list(pool.map(lookup, samples))
-        todo, digests = [], {}
-        for i, (digest, vector, error) in enumerate(found):
-            if error is not None:
-                self._fail(failures, i, samples[i], error)
+            found = list(pool.map(lookup, digests))
+        todo = []
+        for i, (digest, vector) in enumerate(zip(digests, found, strict=True)):
+            if isinstance(digest, Exception):  # unreadable file: that sample's failure
+                self._fail(failures, i, samples[i], digest)
             elif vector is not None:
                 features[i] = vector
             else:
                 todo.append(i)
-                digests[i] = digest
-        return todo, digests
+        return todo
 
     def _decoded_batches(
         self,
@@ -643,3 +686,10 @@ def _float_graph(
     logger.info("Exporting %s up to %s to ONNX.", backbone, network.layer_groups[index])
     model = module_to_onnx(module, torch.zeros(2, 3, input_size, input_size))
     return set_metadata(model, **{KEY: key}).SerializeToString()
+
+
+def _digest_or_error(sample: Any) -> bytes | Exception:
+    try:
+        return content_digest(sample)
+    except Exception as exc:  # unreadable file: reported as that sample's failure
+        return exc

@@ -10,6 +10,7 @@ from sklearn.base import clone
 from torchvision.transforms import v2
 
 from sktransfer import PretrainedImageFeaturizer, SktransferWarning
+from sktransfer._inputs import content_digest
 from sktransfer.backbones import Preprocessing
 
 
@@ -67,6 +68,29 @@ def test_each_view_is_cached_apart_and_the_plain_view_shares_the_plain_entries(
     ]
     assert forward_batches == []  # each read its own entries, which all differ
     assert min(np.abs(a - b).max() for i, a in enumerate(views) for b in views[i + 1 :]) > 0.05
+
+
+def test_views_come_unaveraged_from_transform_views_each_image_hashed_once(
+    small_photos, tmp_path, monkeypatch
+):
+    import sktransfer.image._featurizer as featurizer_module
+
+    hashed = []
+
+    def counting(sample):
+        hashed.append(1)
+        return content_digest(sample)
+
+    monkeypatch.setattr(featurizer_module, "content_digest", counting)
+    five = PretrainedImageFeaturizer(cache=tmp_path, tta="five_crop", progress=False).fit([])
+    views = five.transform_views(small_photos)
+    assert views.shape == (5, len(small_photos), five.n_features_out_)
+    assert len(hashed) == len(small_photos)  # once per image, not once per view
+    np.testing.assert_allclose(five.transform(small_photos), views.mean(axis=0), atol=1e-5)
+    assert len(hashed) == 2 * len(small_photos)
+    center = PretrainedImageFeaturizer(progress=False).fit([]).transform(small_photos)
+    np.testing.assert_allclose(views[0], center, atol=1e-5)  # "original" comes first
+    assert np.abs(views[1] - views[0]).max() > 0.1  # a corner crop sees another picture
 
 
 def test_a_callable_view_is_applied_to_the_pil_image_and_cached_under_its_hash(
