@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 # tests/test_api.py keeps the two in step).
 _LAZY = {
     # estimators
+    "DomainAdversarialClassifier": ".finetune",
     "FineTunedImageClassifier": ".finetune",
     "FineTunedImageEstimator": ".finetune",
     "FineTunedImageRegressor": ".finetune",
@@ -31,6 +32,7 @@ _LAZY = {
     "Word2VecEmbedder": ".text",
     # model selection
     "LeakageSafeKFold": ".model_selection",
+    "adaptation_scores": ".model_selection",
     "cv_leakage_report": ".model_selection",
     "find_duplicates": ".model_selection",
     "leakage_report": ".model_selection",
@@ -61,6 +63,7 @@ _LAZY = {
     "pickles_on_load": ".text",
     "tokenize": ".text",
     # datasets
+    "blend_onto_photos": ".datasets",
     "fetch_mnist_test": ".datasets",
     "fetch_sms_spam": ".datasets",
     "load_image_folder": ".datasets",
@@ -105,6 +108,7 @@ if TYPE_CHECKING:
     )
     from .dask import featurize, featurize_to_parquet  # noqa: F401
     from .datasets import (  # noqa: F401
+        blend_onto_photos,
         fetch_mnist_test,
         fetch_sms_spam,
         load_image_folder,
@@ -127,6 +131,7 @@ if TYPE_CHECKING:
     )
     from .export import ExportReport, OnnxImageModel, to_onnx  # noqa: F401
     from .finetune import (  # noqa: F401
+        DomainAdversarialClassifier,
         FineTunedImageClassifier,
         FineTunedImageEstimator,
         FineTunedImageRegressor,
@@ -143,6 +148,7 @@ if TYPE_CHECKING:
     from .io import load, save  # noqa: F401
     from .model_selection import (  # noqa: F401
         LeakageSafeKFold,
+        adaptation_scores,
         cv_leakage_report,
         find_duplicates,
         leakage_report,

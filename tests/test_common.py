@@ -17,6 +17,7 @@ from sklearn.utils import estimator_checks as checks
 
 from sktransfer import PretrainedImageFeaturizer, TransformerTextEmbedder, Word2VecEmbedder
 from sktransfer.finetune import (
+    DomainAdversarialClassifier,
     FineTunedImageClassifier,
     FineTunedImageRegressor,
     FineTunedTextClassifier,
@@ -33,6 +34,7 @@ ESTIMATORS = [
 # Predictors take the API checks here; their data checks (fit/predict, string labels,
 # pickling, determinism, GridSearchCV) live in tests/finetune.
 PREDICTORS = [
+    DomainAdversarialClassifier(progress=False),
     FineTunedImageClassifier(progress=False),
     FineTunedImageRegressor(progress=False),
     FineTunedTextClassifier(),

@@ -131,3 +131,22 @@ def test_image_folder_refuses_malformed_trees(tmp_path, lfw, layout, error, mess
         (root / "test").mkdir()
     with pytest.raises(error, match=message):
         load_image_folder(root)
+
+
+def test_blend_onto_photos_keeps_the_strokes_and_takes_the_colours_of_the_photos():
+    from sktransfer.datasets import blend_onto_photos, load_mnist_sample
+
+    digits, _ = load_mnist_sample()
+    photo = np.zeros((40, 40, 3), dtype=np.uint8)
+    photo[..., 0] = 200  # one red photo: |200 - ink| in red, the ink itself elsewhere
+    blended = blend_onto_photos(digits[:3], [photo], random_state=0)
+    assert blended.shape == (3, 28, 28, 3) and blended.dtype == np.uint8
+    np.testing.assert_array_equal(blended[..., 1], digits[:3])
+    np.testing.assert_array_equal(blended[..., 0], np.abs(200 - digits[:3].astype(int)))
+    default = blend_onto_photos(digits[:50], random_state=0)  # scikit-image's photos
+    np.testing.assert_array_equal(default, blend_onto_photos(digits[:50], random_state=0))
+    assert default.std(axis=(1, 2)).mean(axis=1).min() > 5  # textured, coloured patches
+    with pytest.raises(ValueError, match=r"backgrounds\[0\] must be an RGB photo of at least"):
+        blend_onto_photos(digits[:2], [photo[:10]])
+    with pytest.raises(ValueError, match="grayscale uint8"):
+        blend_onto_photos(digits[:2].astype(float))

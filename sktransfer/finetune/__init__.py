@@ -2,6 +2,7 @@
 
 from ._base import FineTunedImageEstimator, default_augmentation
 from ._classifier import FineTunedImageClassifier
+from ._domain import DomainAdversarialClassifier
 from ._lr_find import LRFinderResult, lr_find
 from ._regressor import FineTunedImageRegressor
 from ._text import FineTunedTextClassifier
@@ -10,6 +11,7 @@ from ._transformer_classifier import FineTunedTransformerClassifier
 from ._transformer_regressor import FineTunedTransformerRegressor
 
 __all__ = [
+    "DomainAdversarialClassifier",
     "FineTunedImageClassifier",
     "FineTunedImageEstimator",
     "FineTunedImageRegressor",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
+import torch.nn.functional as F
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring
 from skorch.dataset import unpack_data
@@ -11,6 +15,8 @@ from skorch.utils import to_numpy, to_tensor
 from ._weights import weighted_loss
 
 __all__ = [
+    "DomainAdversarialNet",
+    "GradientReversalSchedule",
     "GradualUnfreezing",
     "StopEarly",
     "TransferClassifierNet",
@@ -96,7 +102,8 @@ class _TransferNetMixin:
         if torch.device(self.device).type != "cuda":
             return super().infer(x, **fit_params)
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            return super().infer(x, **fit_params).float()
+            out = super().infer(x, **fit_params)
+        return tuple(o.float() for o in out) if isinstance(out, tuple) else out.float()
 
     def validation_step(self, batch, **fit_params):
         step = super().validation_step(batch, **fit_params)
@@ -151,3 +158,85 @@ class TransferClassifierNet(_TransferNetMixin, NeuralNetClassifier):
 
 class TransferRegressorNet(_TransferNetMixin, NeuralNetRegressor):
     """skorch's regressor with the fine-tuning behaviour of ``_TransferNetMixin``."""
+
+
+class GradientReversalSchedule(Callback):
+    """The gradient-reversal coefficient of Ganin & Lempitsky (2015), ``2 / (1 + exp(-10
+    p)) - 1`` at training progress ``p`` (0 to 1 over ``steps`` batches), set before each
+    training batch; each epoch's mean domain loss, the balanced accuracy of the domain
+    classifier (chance: 1 / the number of domains) and the last coefficient go to the
+    history as ``domain_loss``, ``domain_acc`` and ``reversal``."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.step_ = 0
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training:
+            progress = min(1.0, self.step_ / max(1, self.steps))
+            getattr(net.module_, "top", net.module_).reversal = (
+                2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
+            )
+            self.step_ += 1
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = [b for b in net.history[-1, "batches"] if "domain_loss" in b]
+        if not batches:
+            return
+        sizes = np.array([sum(b["domain_counts"]) for b in batches], dtype=float)
+        losses = np.array([b["domain_loss"] for b in batches])
+        hits = np.sum([b["domain_hits"] for b in batches], axis=0)
+        counts = np.sum([b["domain_counts"] for b in batches], axis=0)
+        present = counts > 0
+        net.history.record("domain_loss", float(losses @ sizes / sizes.sum()))
+        net.history.record("domain_acc", float(np.mean(hits[present] / counts[present])))
+        net.history.record("reversal", getattr(net.module_, "top", net.module_).reversal)
+
+
+class DomainAdversarialNet(TransferClassifierNet):
+    """The classifier net of domain-adversarial training (Ganin et al., JMLR 2016).
+
+    Training targets are ``(n, 2)``: the class index (-1 for an unlabelled row) and the
+    domain index. The loss is the label loss over the labelled rows of the batch plus
+    ``adaptation_weight`` times the domain classifier's cross-entropy, each domain
+    weighing the same however many of its rows the batch holds. The module returns
+    ``(label logits, domain logits)`` while training and label logits otherwise, so
+    validation and prediction are a plain classifier's.
+    """
+
+    def __init__(self, *args, adaptation_weight: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adaptation_weight = adaptation_weight
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        weights = None
+        if isinstance(y_true, (list, tuple)):  # targets and loss weights
+            y_true, weights = y_true
+        y_true = to_tensor(y_true, device=self.device)
+        if y_true.dim() == 1:  # validation: labelled rows scored on their label logits
+            targets = y_true if weights is None else [y_true, weights]
+            return super().get_loss(y_pred, targets, X=X, training=training)
+        logits, domain_logits = y_pred if isinstance(y_pred, tuple) else (y_pred, None)
+        labels, domains = y_true[:, 0], y_true[:, 1]
+        labelled = labels >= 0
+        if labelled.any():
+            targets = labels[labelled]
+            if weights is not None:
+                targets = [targets, to_tensor(weights, device=self.device)[labelled]]
+            label_loss = super().get_loss(logits[labelled], targets, X=X, training=training)
+        else:  # a batch of target rows only: the domain loss alone
+            label_loss = logits.sum() * 0.0
+        if domain_logits is None:  # one domain: plain fine-tuning
+            return label_loss
+        counts = torch.bincount(domains, minlength=domain_logits.shape[1])
+        per_row = F.cross_entropy(domain_logits.float(), domains, reduction="none")
+        domain_loss = (per_row / counts[domains]).sum() / (counts > 0).sum()
+        hits = torch.bincount(
+            domains[domain_logits.argmax(1) == domains], minlength=domain_logits.shape[1]
+        )
+        self.history.record_batch("domain_loss", domain_loss.item())
+        self.history.record_batch("domain_hits", hits.tolist())
+        self.history.record_batch("domain_counts", counts.tolist())
+        return label_loss + self.adaptation_weight * domain_loss

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-__all__ = ["FrozenBelow", "TrainableTop", "make_head"]
+__all__ = ["FrozenBelow", "TrainableTop", "make_head", "reverse_gradient"]
 
 
 def make_head(in_features: int, n_outputs: int, hidden: Sequence[int], dropout: float) -> nn.Module:
@@ -22,6 +22,23 @@ def make_head(in_features: int, n_outputs: int, hidden: Sequence[int], dropout: 
     return nn.Sequential(*layers)
 
 
+class _ReverseGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, coefficient: float) -> torch.Tensor:
+        ctx.coefficient = coefficient
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return -ctx.coefficient * grad, None
+
+
+def reverse_gradient(x: torch.Tensor, coefficient: float) -> torch.Tensor:
+    """Identity forward; the gradient flows back times ``-coefficient`` (Ganin & Lempitsky,
+    2015): what minimises a loss above it maximises that loss for the layers below."""
+    return _ReverseGradient.apply(x, coefficient)
+
+
 class TrainableTop(nn.Module):
     """Top layer groups (``trunk``), global average pooling and a new ``head``.
 
@@ -30,6 +47,10 @@ class TrainableTop(nn.Module):
     restores the map. Parameter names are ``trunk.<group>.*`` and ``head.*``, the handles of
     the discriminative learning rates. Groups named in ``waiting`` (gradual unfreezing) stay
     in eval mode when the rest trains.
+
+    ``domain_head`` (domain adaptation) reads the features that the head's last layer
+    reads, through a gradient reversal of ``reversal``; while training, the output is then
+    ``(label logits, domain logits)``. In eval mode it is always the label logits alone.
     """
 
     def __init__(
@@ -45,6 +66,8 @@ class TrainableTop(nn.Module):
         self.input_shape = tuple(input_shape)
         self.tokens = tokens
         self.waiting: set[str] = set()
+        self.domain_head: nn.Module | None = None
+        self.reversal = 0.0
 
     def layer_groups(self) -> list[tuple[str, nn.Module]]:
         """The trainable groups, bottom first, by name (what gradual unfreezing steps)."""
@@ -57,11 +80,20 @@ class TrainableTop(nn.Module):
                 group.eval()
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """What the head's last (linear) layer reads: the pooled top, through the hidden
+        layers of an MLP head."""
         x = self.trunk(x.view(-1, *self.input_shape))  # -1: the batch stays dynamic in ONNX
         if x.dim() > 2:  # a map (or tokens) from the top group, or from the frozen part
             x = x.mean(1) if self.tokens else x.mean((2, 3))
-        return self.head(x)
+        return self.head[:-1](x)
+
+    def forward(self, x: torch.Tensor):
+        features = self.features(x)
+        logits = self.head[-1](features)
+        if self.domain_head is None or not self.training:
+            return logits
+        return logits, self.domain_head(reverse_gradient(features, self.reversal))
 
 
 class FrozenBelow(nn.Module):
@@ -81,7 +113,12 @@ class FrozenBelow(nn.Module):
         self.frozen.eval()
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def frozen_output(self, x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            x = self.frozen(x)
-        return self.top(x.flatten(1))
+            return self.frozen(x).flatten(1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.top.features(self.frozen_output(x))
+
+    def forward(self, x: torch.Tensor):
+        return self.top(self.frozen_output(x))

@@ -106,8 +106,8 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
     - ``_rebuilt_module(weights)``: a module with the shapes of saved ``weights``;
     - ``_net_options()``: the skorch net class and its criterion settings.
 
-    They may extend ``_callbacks``, ``_param_groups``, ``_optimizer``, ``_subset`` and
-    ``_init_output``.
+    They may extend ``_callbacks``, ``_param_groups``, ``_optimizer``, ``_split``,
+    ``_subset``, ``_loss_weights`` and ``_init_output``.
     Subclasses define ``lr``, ``weight_decay``, ``max_epochs``, ``batch_size``,
     ``early_stopping``, ``validation_fraction``, ``device``, ``random_state`` and
     ``verbose`` as constructor parameters.
@@ -155,7 +155,7 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
                 return self._fit(X, y, epochs=1, sample_weight=sample_weight, **kwargs)
             samples = self._as_inputs(X)
             targets = self._encode_targets(y, len(samples), refit=False)
-            weights = loss_weights(sample_weight, targets, self._class_weights)
+            weights = self._loss_weights(sample_weight, targets)
             data = self._dataset(samples, targets)
             if weights is not None:
                 data = WeightedDataset(data, weights)
@@ -223,7 +223,7 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
         self._validate_params()
         samples = self._as_inputs(X)
         targets = self._encode_targets(y, len(samples), refit=True, **kwargs)
-        weights = loss_weights(sample_weight, targets, self._class_weights)
+        weights = self._loss_weights(sample_weight, targets)
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -232,6 +232,10 @@ class NetTrainer(NetStatePersistence, BaseEstimator):
             if weights is not None:
                 data = WeightedDataset(data, weights)
             yield data, module, targets, seed
+
+    def _loss_weights(self, sample_weight: Any, targets: np.ndarray) -> np.ndarray | None:
+        """Each training sample's loss weight (None when all weigh the same)."""
+        return loss_weights(sample_weight, targets, self._class_weights)
 
     def _split(self, data: Any, targets: np.ndarray, seed: int) -> tuple[Any, Any]:
         """The training set, and the early-stopping validation set (None without)."""
