@@ -65,9 +65,9 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
         Hidden units of the domain classifier (an MLP with ReLU, dropout as ``dropout``).
     unfreeze : int or "all", default=2
     lr : float, default=3e-4
-    **other parameters
-        As for :class:`FineTunedImageClassifier`; ``mixup`` must stay 0 (mixing rows of
-        two domains has no domain label) and targets are single-label.
+    mixup : float, default=0.0
+        Must stay 0: mixing rows of two domains has no domain label. Targets are
+        single-label; every other parameter is as for :class:`FineTunedImageClassifier`.
 
     Attributes
     ----------
