@@ -309,11 +309,9 @@ class PretrainedImageFeaturizer(ClassNamePrefixFeaturesOutMixin, TransformerMixi
         failures: dict[int, tuple[int, str, str]] = {}
         views = self._view_features(samples, failures)
         features = next(views)
-        n_views = 1
         for view_features in views:  # a running sum: one view's features in memory at a time
             features += view_features
-            n_views += 1
-        if n_views > 1:
+        if (n_views := len(resolve_views(self.tta))) > 1:
             features /= n_views
         self._warn_failures(failures, len(samples))
         return features
