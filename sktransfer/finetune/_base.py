@@ -124,6 +124,7 @@ class FineTunedImageEstimator(NetTrainer):
         "augment_views": [Interval(Integral, 1, None, closed="left"), None],
         "gradual_unfreeze": [Interval(Integral, 1, None, closed="left"), None],
         "mixup": [Interval(Real, 0, None, closed="left")],
+        "cutmix": [Interval(Real, 0, None, closed="left")],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -156,6 +157,7 @@ class FineTunedImageEstimator(NetTrainer):
         augment_views: int | None = None,
         gradual_unfreeze: int | None = None,
         mixup: float = 0.0,
+        cutmix: float = 0.0,
         label_smoothing: float = 0.0,
         early_stopping: int | None = None,
         validation_fraction: float = 0.1,
@@ -184,6 +186,7 @@ class FineTunedImageEstimator(NetTrainer):
         self.augment_views = augment_views
         self.gradual_unfreeze = gradual_unfreeze
         self.mixup = mixup
+        self.cutmix = cutmix
         self.label_smoothing = label_smoothing
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -246,7 +249,16 @@ class FineTunedImageEstimator(NetTrainer):
             self.featurizer_ = None
             plain = backbone.preprocessing.transform()
             data = _Images(samples, targets, self._train_transform(backbone, plain), plain)
-        return data, self._module(backbone)
+        module = self._module(backbone)
+        if self.cutmix and not module.spatial:
+            raise ValueError(
+                f"cutmix={self.cutmix} pastes boxes of one image's map into another's, but "
+                f"with unfreeze={self.unfreeze!r} the network trains on "
+                f"{'tokens' if module.tokens else 'pooled features'}, which have no "
+                "spatial layout; unfreeze at least one group of a convolutional backbone, "
+                "or pass augment= without augment_views to mix the images themselves."
+            )
+        return data, module
 
     def _dataset(
         self, samples: list, targets: np.ndarray | None = None, view: View | None = None

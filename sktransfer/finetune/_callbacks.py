@@ -21,6 +21,8 @@ __all__ = [
     "StopEarly",
     "TransferClassifierNet",
     "TransferRegressorNet",
+    "cut_and_paste",
+    "input_map",
 ]
 
 
@@ -71,7 +73,10 @@ class _TransferNetMixin:
     groups below augmented inputs) get no optimizer slot. On CUDA, forward passes run under
     ``torch.autocast`` in bfloat16 (no loss scaling needed); outputs come back as float32.
     With ``mixup > 0`` each training batch is mixed with a shuffled copy of itself, with a
-    weight drawn from Beta(mixup, mixup), and the loss mixes the two targets' losses.
+    weight drawn from Beta(mixup, mixup), and the loss mixes the two targets' losses. With
+    ``cutmix > 0`` a box of the shuffled copy is pasted in instead (CutMix), the weight
+    being the share of the map left uncovered; with both, each batch takes one of the two
+    at even odds (as timm's ``Mixup`` does).
     Batches of a ``WeightedDataset`` (targets ``[y, weights]``) get the weighted loss.
     Validation predictions move to the CPU as soon as their loss is computed: skorch's
     scoring callbacks keep every batch of them for the epoch, which on a GPU holds memory
@@ -79,9 +84,10 @@ class _TransferNetMixin:
     (see ``_interrupt.all_or_nothing``).
     """
 
-    def __init__(self, *args, mixup: float = 0.0, **kwargs):
+    def __init__(self, *args, mixup: float = 0.0, cutmix: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.mixup = mixup
+        self.cutmix = cutmix
 
     def fit_loop(self, *args, **kwargs):
         self.interrupted_ = False
@@ -117,14 +123,17 @@ class _TransferNetMixin:
         return super().get_loss(y_pred, y_true, X=X, training=training)
 
     def train_step_single(self, batch, **fit_params):
-        if not self.mixup:
+        if not (self.mixup or self.cutmix):
             return super().train_step_single(batch, **fit_params)
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi, yi = to_tensor(Xi, self.device), to_tensor(yi, self.device)
-        weight = torch.distributions.Beta(self.mixup, self.mixup).sample().item()
         partner = torch.randperm(len(Xi), device=Xi.device)
-        mixed = weight * Xi + (1 - weight) * Xi[partner]
+        if self.cutmix and (not self.mixup or torch.rand(()).item() < 0.5):
+            mixed, weight = cut_and_paste(Xi, partner, self.cutmix, input_map(self.module_, Xi))
+        else:
+            weight = torch.distributions.Beta(self.mixup, self.mixup).sample().item()
+            mixed = weight * Xi + (1 - weight) * Xi[partner]
         partners = [part[partner] for part in yi] if isinstance(yi, list) else yi[partner]
         y_pred = self.infer(mixed, **fit_params)
         loss = weight * self.get_loss(y_pred, yi, X=mixed, training=True) + (
@@ -132,6 +141,37 @@ class _TransferNetMixin:
         ) * self.get_loss(y_pred, partners, X=mixed, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
+
+
+def input_map(module: torch.nn.Module, x: torch.Tensor) -> tuple[int, ...] | None:
+    """The ``(channels, height, width)`` of the samples in ``x``, a batch of the module's
+    inputs: images, or a frozen part's flattened activation maps; None for pooled
+    features and tokens, which have no spatial layout to cut a box from."""
+    if x.dim() == 4:
+        return tuple(x.shape[1:])
+    return module.input_shape if module.spatial else None
+
+
+def cut_and_paste(
+    x: torch.Tensor, partner: torch.Tensor, alpha: float, shape: tuple[int, ...] | None
+) -> tuple[torch.Tensor, float]:
+    """CutMix (Yun et al., ICCV 2019): a box of ``x[partner]`` pasted into each sample of
+    ``x``, its area ``1 - lam`` with lam from Beta(alpha, alpha), clipped at the border, as
+    timm's ``rand_bbox`` places it (drawn from torch's generator here, so ``random_state``
+    repeats it). Returns the mixed batch and the weight of ``x``'s own targets: the share of
+    each map left uncovered."""
+    if shape is None:
+        raise ValueError("CutMix needs spatial inputs (images or activation maps).")
+    height, width = shape[-2:]
+    lam = torch.distributions.Beta(alpha, alpha).sample().item()
+    cut_h, cut_w = int(height * math.sqrt(1 - lam)), int(width * math.sqrt(1 - lam))
+    cy, cx = (int(torch.randint(n, ())) for n in (height, width))
+    top, bottom = max(cy - cut_h // 2, 0), min(cy + (cut_h + 1) // 2, height)
+    left, right = max(cx - cut_w // 2, 0), min(cx + (cut_w + 1) // 2, width)
+    maps = x.view(len(x), *shape)
+    mixed = maps.clone()
+    mixed[..., top:bottom, left:right] = maps[partner][..., top:bottom, left:right]
+    return mixed.view_as(x), 1.0 - (bottom - top) * (right - left) / (height * width)
 
 
 def _targets(y):

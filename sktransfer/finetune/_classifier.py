@@ -68,6 +68,12 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
     mixup : float, default=0.0
         Mixup's Beta(alpha, alpha) parameter; 0 is off. Without augmentation, the cached
         activations of the frozen part are mixed (manifold mixup at that layer).
+    cutmix : float, default=0.0
+        CutMix's Beta(alpha, alpha) parameter (1.0 is the paper's); 0 is off. A box of
+        another training image is pasted into each one, and the targets mix by the boxes'
+        area; on the cached activation map of the frozen part (``unfreeze`` of at least 1,
+        a convolutional backbone), or on the pixels with on-the-fly ``augment``. With
+        ``mixup`` as well, each batch takes one of the two at even odds.
     label_smoothing : float, default=0.0
     early_stopping : int or None, default=None
         Patience in epochs on the loss of a stratified validation split
@@ -145,7 +151,7 @@ class FineTunedImageClassifier(ClassTargets, ClassifierMixin, FineTunedImageEsti
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _net_options(self):
-        options = {"mixup": self.mixup, **self._loss_options()}
+        options = {"mixup": self.mixup, "cutmix": self.cutmix, **self._loss_options()}
         if not self._multilabel:
             options["criterion__label_smoothing"] = self.label_smoothing
         elif self.label_smoothing:

@@ -65,7 +65,7 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
         Hidden units of the domain classifier (an MLP with ReLU, dropout as ``dropout``).
     unfreeze : int or "all", default=2
     lr : float, default=3e-4
-    mixup : float, default=0.0
+    mixup, cutmix : float, default=0.0
         Must stay 0: mixing rows of two domains has no domain label. Targets are
         single-label; every other parameter is as for :class:`FineTunedImageClassifier`.
 
@@ -138,6 +138,7 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
         augment_views: int | None = None,
         gradual_unfreeze: int | None = None,
         mixup: float = 0.0,
+        cutmix: float = 0.0,
         label_smoothing: float = 0.0,
         early_stopping: int | None = None,
         validation_fraction: float = 0.1,
@@ -167,6 +168,7 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
             augment_views=augment_views,
             gradual_unfreeze=gradual_unfreeze,
             mixup=mixup,
+            cutmix=cutmix,
             label_smoothing=label_smoothing,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
@@ -352,9 +354,11 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
         return callbacks
 
     def _net_options(self):
-        if self.mixup:
-            raise ValueError(
-                "mixup mixes images of two domains, which have no domain label; leave it at 0."
-            )
+        for name in ("mixup", "cutmix"):
+            if getattr(self, name):
+                raise ValueError(
+                    f"{name} mixes images of two domains, which have no domain label; "
+                    "leave it at 0."
+                )
         _, options = super()._net_options()
         return DomainAdversarialNet, {**options, "adaptation_weight": self.adaptation_weight}

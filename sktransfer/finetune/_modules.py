@@ -69,6 +69,12 @@ class TrainableTop(nn.Module):
         self.domain_head: nn.Module | None = None
         self.reversal = 0.0
 
+    @property
+    def spatial(self) -> bool:
+        """Whether an input is a map, ``(channels, height, width)`` flattened (CutMix
+        cuts boxes from it), rather than pooled features or tokens."""
+        return len(self.input_shape) == 3 and not self.tokens
+
     def layer_groups(self) -> list[tuple[str, nn.Module]]:
         """The trainable groups, bottom first, by name (what gradual unfreezing steps)."""
         return list(self.trunk.named_children())
@@ -102,6 +108,8 @@ class FrozenBelow(nn.Module):
     Used when inputs are augmented (or every group trains), so the frozen part must run on
     every batch; BatchNorm statistics of frozen groups never move.
     """
+
+    spatial = True  # its inputs are images
 
     def __init__(self, frozen: nn.Module, top: TrainableTop):
         super().__init__()

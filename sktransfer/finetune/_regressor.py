@@ -24,9 +24,9 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
     parameter), with a mean-squared-error loss. Standardise targets of large scale (e.g.
     with ``TransformedTargetRegressor``): the head starts near zero. ``label_smoothing``,
     ``class_weight`` and ``threshold`` apply to classifiers only and must stay 0, None and
-    0.5. ``tta`` averages the predictions over views of each image. ``mixup`` mixes two
-    images and the losses of their two targets. Early stopping
-    uses a plain (unstratified) validation split.
+    0.5. ``tta`` averages the predictions over views of each image. ``mixup`` and ``cutmix`` mix
+    two images and the losses of their two targets. Early stopping uses a plain
+    (unstratified) validation split.
 
     Attributes
     ----------
@@ -68,4 +68,8 @@ class FineTunedImageRegressor(RegressorMixin, FineTunedImageEstimator):
         return self.n_outputs_
 
     def _net_options(self):
-        return TransferRegressorNet, {"mixup": self.mixup, "criterion": nn.MSELoss}
+        return TransferRegressorNet, {
+            "mixup": self.mixup,
+            "cutmix": self.cutmix,
+            "criterion": nn.MSELoss,
+        }

@@ -8,6 +8,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sktransfer.backbones import load_backbone
 from sktransfer.finetune import FineTunedImageClassifier
+from sktransfer.finetune._callbacks import cut_and_paste
 from sktransfer.model_selection import LeakageSafeKFold
 
 FAST_SEED = {"random_state": 0, "progress": False}
@@ -189,6 +190,39 @@ def test_mixup_trains_a_working_probe(faces):
     X_train, y_train, X_test, y_test = faces
     model = FineTunedImageClassifier(mixup=0.4, max_epochs=8, **FAST_SEED).fit(X_train, y_train)
     assert model.score(X_test, y_test) >= 0.9
+
+
+def test_cutmix_pastes_a_box_of_the_partner_weighted_by_its_area():
+    x = torch.arange(4.0)[:, None, None, None].expand(4, 3, 7, 7).reshape(4, -1)
+    partner = torch.tensor([1, 2, 3, 0])
+    torch.manual_seed(3)
+    mixed, weight = cut_and_paste(x, partner, 1.0, (3, 7, 7))
+    maps = mixed.view(4, 3, 7, 7)
+    own = maps == torch.arange(4.0)[:, None, None, None]
+    pasted = maps == torch.arange(4.0)[partner][:, None, None, None]
+    assert torch.all(own | pasted) and 0 < weight < 1
+    box = pasted[0, 0]  # one rectangle, the same in every channel and sample
+    rows, cols = box.any(1).nonzero().ravel(), box.any(0).nonzero().ravel()
+    assert box.sum() == len(rows) * len(cols) == box[rows[0] : rows[-1] + 1].sum()
+    assert torch.equal(pasted, box.expand_as(pasted))
+    assert weight == pytest.approx(1 - box.float().mean().item())
+    with pytest.raises(ValueError, match="spatial"):
+        cut_and_paste(x, partner, 1.0, None)
+
+
+def test_cutmix_on_cached_maps_and_on_pixels_trains_working_models(faces):
+    X_train, y_train, X_test, y_test = faces
+    on_maps = FineTunedImageClassifier(unfreeze=1, cutmix=1.0, max_epochs=5, **FAST_SEED)
+    assert on_maps.fit(X_train, y_train).score(X_test, y_test) >= 0.9
+    assert on_maps.featurizer_ is not None  # the frozen part stays cached
+    plain = FineTunedImageClassifier(unfreeze=1, max_epochs=5, **FAST_SEED).fit(X_train, y_train)
+    assert not np.allclose(plain.predict_proba(X_test), on_maps.predict_proba(X_test))
+    both = FineTunedImageClassifier(
+        unfreeze=1, cutmix=1.0, mixup=0.4, augment="default", **FAST
+    ).fit(X_train[:32], y_train[:32])
+    assert both.featurizer_ is None and len(both.history_) == 3
+    with pytest.raises(ValueError, match="pooled features"):
+        FineTunedImageClassifier(cutmix=1.0, **FAST).fit(X_train, y_train)
 
 
 def test_partial_fit_trains_epoch_by_epoch_with_the_first_labels(faces):

@@ -115,6 +115,8 @@ def test_bad_targets_get_clear_errors(shift, cache):
         _model(cache, unfreeze=0).fit(*_rows(shift))
     with pytest.raises(ValueError, match="mixup"):
         _model(cache, mixup=0.2).fit(*_rows(shift))
+    with pytest.raises(ValueError, match="cutmix"):
+        _model(cache, cutmix=1.0).fit(*_rows(shift))
     with pytest.raises(ValueError, match="one label per sample"):
         _model(cache).fit(source, [[1, 2]] * N)
     with pytest.raises(ValueError, match="X has 300 samples but y has 150"):
