@@ -40,7 +40,7 @@ from sktransfer.model_selection import leakage_safe_train_test_split
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
 digits, targets = load_mnist_sample()
-n = 150 if FAST else 600
+n = 90 if FAST else 600
 
 # %%
 # A folder of image files, as a data team would receive it, then the table.

@@ -41,7 +41,7 @@ from sktransfer import (
 
 FAST = os.environ.get("SKTRANSFER_EXAMPLES_FAST") == "1"  # the test suite's quick mode
 sms = load_sms_spam()
-sms = sms.sample(600 if FAST else 2000, random_state=0)
+sms = sms.sample(300 if FAST else 2000, random_state=0)
 X_train, X_test, y_train, y_test = leakage_safe_train_test_split(
     sms["text"], sms["label"], test_size=0.2, stratify=sms["label"], random_state=0
 )

@@ -36,14 +36,14 @@ def client():
 
 @pytest.fixture(scope="module")
 def digit_files(tmp_path_factory, mnist):
-    """240 real MNIST digits written as PNG files, with their labels."""
+    """120 real MNIST digits written as PNG files, with their labels."""
     images, labels = mnist
     folder = tmp_path_factory.mktemp("digits")
     paths = []
-    for i in range(240):
+    for i in range(120):
         paths.append(str(folder / f"{i}.png"))
         Image.fromarray(images[i]).save(paths[-1])
-    return pd.DataFrame({"path": paths, "label": labels[:240]})
+    return pd.DataFrame({"path": paths, "label": labels[:120]})
 
 
 def _search(n_jobs):
@@ -93,7 +93,7 @@ def test_featurize_to_parquet_on_the_cluster_equals_the_local_run(
     assert sorted(info.misses for info in loads.values()) == [1, 1]
 
     only = featurize(frame["path"], featurizer, keep_columns=False).compute()
-    assert list(only.columns) == names and len(only) == 240
+    assert list(only.columns) == names and len(only) == 120
 
 
 def test_a_text_column_featurizes_on_the_cluster_as_locally(client, sms):
