@@ -27,8 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from ..image import PretrainedImageFeaturizer
     from ..model_selection import LeakageSafeKFold
 
-    if args.strategy == "probe" and (args.unfreeze is not None or args.epochs is not None):
-        raise UsageError("--unfreeze and --epochs apply to --strategy finetune only.")
+    finetune_only = (args.unfreeze, args.epochs, args.augment_views)
+    if args.strategy == "probe" and any(option is not None for option in finetune_only):
+        raise UsageError(
+            "--unfreeze, --epochs and --augment-views apply to --strategy finetune only."
+        )
     try:
         frame = load_image_folder(args.folder)
     except (FileNotFoundError, ValueError) as error:
@@ -125,6 +128,7 @@ def _model(args: argparse.Namespace, cache: str):
     from ..image import PretrainedImageFeaturizer
 
     options = {"batch_size": args.batch_size, "device": args.device, "cache": cache}
+    options["tta"] = args.tta
     if args.strategy == "probe":
         return make_pipeline(
             PretrainedImageFeaturizer(args.backbone, **options),
@@ -134,6 +138,8 @@ def _model(args: argparse.Namespace, cache: str):
         args.backbone,
         unfreeze=2 if args.unfreeze is None else args.unfreeze,
         max_epochs=10 if args.epochs is None else args.epochs,
+        augment=None if args.augment_views is None else "default",
+        augment_views=args.augment_views,
         random_state=args.random_state,
         **options,
     )
@@ -170,6 +176,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--unfreeze", type=count, default=None, help="finetune: groups trained (2)")
     parser.add_argument("--epochs", type=positive, default=None, help="finetune: epochs (10)")
+    parser.add_argument(
+        "--augment-views",
+        type=positive,
+        default=None,
+        help="finetune: train on this many augmented views of each image (random crop, "
+        "flip, colour jitter), their frozen activations computed once and cached",
+    )
+    parser.add_argument(
+        "--tta",
+        choices=["flip", "five_crop", "ten_crop"],
+        default=None,
+        help="test-time augmentation: the probe averages the features of these views of "
+        "each image, the fine-tuned model its probabilities",
+    )
     parser.add_argument("--folds", type=count, default=5, help="cross-validation folds; 0 skips it")
     parser.add_argument(
         "--duplicates",

@@ -75,13 +75,22 @@ def test_predict_writes_class_and_probabilities_for_files_and_folders(
 def test_train_finetune_saves_a_fine_tuned_model(face_splits, tmp_path, capsys):
     model_file = tmp_path / "finetuned.skops"
     argv = ["train", str(face_splits), "-o", str(model_file), "--strategy", "finetune"]
-    assert main([*argv, "--unfreeze", "1", "--epochs", "4", "--folds", "2"]) == 0
+    options = ["--unfreeze", "1", "--epochs", "4", "--augment-views", "2", "--tta", "flip"]
+    assert main([*argv, *options, "--folds", "2"]) == 0
     out = capsys.readouterr().out
     assert "leakage-safe 2-fold" in out and _accuracy(out, "held-out 'test' split") >= 0.9
     model = io.load(model_file)
     assert isinstance(model, FineTunedImageClassifier)
     assert model.trainable_groups_ == ["head_conv"] and model.max_epochs == 4
+    assert (model.augment, model.augment_views, model.tta) == ("default", 2, "flip")
     assert model.cache is None and model.featurizer_.cache is None
+
+
+def test_train_a_probe_with_test_time_augmentation(face_splits, tmp_path, capsys):
+    model_file = tmp_path / "probe.skops"
+    assert main(["train", str(face_splits), "-o", str(model_file), "--tta", "flip"]) == 0
+    assert _accuracy(capsys.readouterr().out, "held-out 'test' split") >= 0.9
+    assert io.load(model_file).named_steps["pretrainedimagefeaturizer"].tta == "flip"
 
 
 @pytest.mark.parametrize(
@@ -89,6 +98,8 @@ def test_train_finetune_saves_a_fine_tuned_model(face_splits, tmp_path, capsys):
     [
         (["--epochs", "3"], "apply to --strategy finetune only"),
         (["--unfreeze", "1"], "apply to --strategy finetune only"),
+        (["--augment-views", "4"], "apply to --strategy finetune only"),
+        (["--tta", "mirror"], "invalid choice: 'mirror'"),
     ],
 )
 def test_train_usage_errors_exit_2(face_splits, tmp_path, capsys, args, message):
