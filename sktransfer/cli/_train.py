@@ -77,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
                 "and near-duplicate images kept in one fold):"
             )
             print("  fold accuracy: " + "  ".join(f"{s:.3f}" for s in scores))
-            print(f"  accuracy: {np.mean(scores):.3f} ± {np.std(scores):.3f}\n")
+            print(f"  accuracy: {np.mean(scores):.3f} ± {np.std(scores):.3f}")
+            if args.strategy == "finetune":
+                _compare_with_the_probe(args, cache, X, y, cv, scores)
+            print()
             print(classification_report(y, predictions, digits=3, zero_division=0))
             _print_diagnosis(X, y, proba, args.worst)
         start = time.perf_counter()
@@ -91,6 +94,24 @@ def run(args: argparse.Namespace) -> int:
     io.save(model, args.output)
     print(f"saved {args.output}")
     return 0
+
+
+def _compare_with_the_probe(args, cache, X: list, y, cv, scores: list[float]) -> None:
+    """The linear probe of the same backbone on the same folds: the baseline a fine-tune
+    has to beat, and a note when it does not (too few images, or epochs, to fine-tune)."""
+    import numpy as np
+
+    probe = _model(argparse.Namespace(**{**vars(args), "strategy": "probe"}), cache)
+    baseline, _, _ = cross_validate_predictions(probe, X, y, cv)
+    print(
+        f"  linear probe of {args.backbone}, same folds: {np.mean(baseline):.3f} ± "
+        f"{np.std(baseline):.3f}"
+    )
+    if np.mean(scores) < np.mean(baseline):
+        print(
+            f"  note: fine-tuning scores below the probe here; with {len(X)} images (or "
+            f"{args.epochs or 10} epochs) it is not reliable: --strategy probe is the safer model"
+        )
 
 
 def _print_diagnosis(X: list, y, proba, n: int) -> None:

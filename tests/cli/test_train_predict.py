@@ -79,6 +79,11 @@ def test_train_finetune_saves_a_fine_tuned_model(face_splits, tmp_path, capsys):
     assert main([*argv, *options, "--folds", "2"]) == 0
     out = capsys.readouterr().out
     assert "leakage-safe 2-fold" in out and _accuracy(out, "held-out 'test' split") >= 0.9
+    # the probe of the same backbone on the same folds, and a note if the fine-tune loses
+    tuned = float(re.search(r"^  accuracy: (\d\.\d+)", out, flags=re.M).group(1))
+    probe = float(re.search(r"linear probe of efficientnet_lite0, same folds: (\S+)", out)[1])
+    assert probe >= 0.9
+    assert ("fine-tuning scores below the probe" in out) == (tuned < probe)
     model = io.load(model_file)
     assert isinstance(model, FineTunedImageClassifier)
     assert model.trainable_groups_ == ["head_conv"] and model.max_epochs == 4
