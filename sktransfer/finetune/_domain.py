@@ -287,6 +287,12 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
             found = unlabelled.astype(np.int64)
             if refit:
                 self.domains_ = np.arange(2) if unlabelled.any() else np.arange(1)
+            elif unlabelled.any() and len(self.domains_) < 2:
+                raise ValueError(
+                    f"y has {int(unlabelled.sum())} unlabelled (-1) rows, but the model was "
+                    "fitted without any, so it has no domain classifier to adapt with; fit "
+                    "it again with them."
+                )
         else:
             values = np.unique(domain)
             if refit:
@@ -297,7 +303,6 @@ class DomainAdversarialClassifier(FineTunedImageClassifier):
                     f"domain needs at least 2 values known at fit; got {values.tolist()}."
                 )
             found = np.searchsorted(self.domains_, domain).astype(np.int64)
-        found = np.minimum(found, len(self.domains_) - 1)
         labels = np.full(len(y), -1, dtype=np.int64)
         labels[~unlabelled] = super()._encode_targets(
             y[~unlabelled], int((~unlabelled).sum()), refit=refit, classes=classes

@@ -93,6 +93,8 @@ def test_without_unlabelled_rows_it_warns_and_trains_as_the_plain_fine_tuner(shi
         unfreeze=2, lr=3e-4, max_epochs=4, random_state=0, progress=False, cache=cache
     ).fit(source, y_source)
     np.testing.assert_allclose(model.predict_proba(target), plain.predict_proba(target), atol=1e-6)
+    with pytest.raises(ValueError, match="has no domain classifier to adapt with"):
+        model.partial_fit(*_rows(shift))  # unlabelled rows need the domain head of a fit
 
 
 def test_interleaving_the_target_rows_does_not_change_the_model(shift, cache, adapted):
