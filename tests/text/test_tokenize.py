@@ -46,10 +46,19 @@ texts = st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), ma
 @settings(max_examples=200, deadline=None)
 @given(texts)
 def test_batched_tokenizer_equals_one_text_at_a_time(batch):
-    tokens, lengths = tokenize_many(batch, True, None)
-    expected = [tokenize(text.lower()) for text in batch]
-    assert lengths.tolist() == [len(t) for t in expected]
-    assert tokens == list(chain.from_iterable(expected))
+    for lowercase in (False, True):
+        tokens, lengths = tokenize_many(batch, lowercase, None)
+        one_by_one = [tokenize_many([text], lowercase, None)[0] for text in batch]
+        assert lengths.tolist() == [len(t) for t in one_by_one]
+        assert tokens == list(chain.from_iterable(one_by_one))
+    cased, _ = tokenize_many(batch, False, None)  # without lowercasing: the public tokenizer
+    assert cased == list(chain.from_iterable(tokenize(text) for text in batch))
+
+
+def test_lowercasing_comes_after_normalisation():
+    # NFKC turns the Fraktur capital into a plain "J", which lowercases to GloVe's "j"
+    # ("\U0001d50d".lower() alone would leave it unchanged); found by the property above
+    assert tokenize_many(["\U0001d50d", "\uff21BC"], True, None)[0] == ["j", "abc"]
 
 
 def test_custom_tokenizer_and_case():
