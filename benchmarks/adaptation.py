@@ -27,18 +27,16 @@ def _pets_sketch_shift(n: int) -> tuple | None:
     import hashlib
 
     import pandas as pd
-    from diagnosis import PETS
+    from diagnosis import _pets_or_faces
     from PIL import Image, ImageFilter, ImageOps
 
-    from sktransfer.datasets import load_image_folder
-
-    if not PETS.is_dir():
+    name, paths, labels = _pets_or_faces()
+    if name != "pets":
         return None
-    frame = load_image_folder(PETS)
-    digests = [hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in frame["path"]]
-    frame = frame[~pd.Series(digests, index=frame.index).duplicated()]
-    pick = np.random.default_rng(0).permutation(len(frame))[: 2 * n]
-    paths, labels = frame["path"].to_numpy()[pick], frame["label"].to_numpy()[pick]
+    digests = pd.Series([hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths])
+    distinct = np.flatnonzero(~digests.duplicated().to_numpy())
+    pick = distinct[np.random.default_rng(0).permutation(len(distinct))[: 2 * n]]
+    paths, labels = np.asarray(paths, dtype=object)[pick], np.asarray(labels)[pick]
 
     def sketch(path: str) -> np.ndarray:
         gray = ImageOps.grayscale(Image.open(path).convert("RGB"))

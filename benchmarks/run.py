@@ -299,6 +299,20 @@ def _diagnosis_tables(dg: dict | None) -> list[str]:
     return lines + [""]
 
 
+def _model_table(datasets: dict, names, cell) -> list[str]:
+    """A markdown table of models (rows, ``names``) by datasets (columns, the keys of
+    ``datasets``), each cell ``cell(datasets[column], name)``."""
+    lines = ["| model | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
+    for name in names:
+        cells = [cell(r, name) for r in datasets.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _accuracy_and_seconds(r: dict, name: str) -> str:
+    return f"{r['accuracy'][name]:.3f} ({r['seconds'][name]:.0f} s)"
+
+
 def _tta_tables(tt: dict | None) -> list[str]:
     if not tt:
         return []
@@ -311,12 +325,8 @@ def _tta_tables(tt: dict | None) -> list[str]:
         "per fold) averages its probabilities over the views at prediction. Seconds: all "
         "folds, the fine-tuner's training included in each of its rows.",
         "",
-        "| model | " + " | ".join(tt) + " |",
-        "|---|" + "---|" * len(tt),
+        *_model_table(tt, names, _accuracy_and_seconds),
     ]
-    for name in names:
-        cells = [f"{r['accuracy'][name]:.3f} ({r['seconds'][name]:.0f} s)" for r in tt.values()]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 
@@ -362,15 +372,14 @@ def _augment_tables(au: dict | None) -> list[str]:
         "accuracy, and seconds for all folds (the cached views computed in the first fold "
         "and read by the others).",
         "",
-        "| model | " + " | ".join(au) + " |",
-        "|---|" + "---|" * len(au),
+        *_model_table(
+            au,
+            first["models"],
+            lambda r, name: (
+                f"{r['models'][name]['accuracy']:.3f} ({r['models'][name]['seconds']:.0f} s)"
+            ),
+        ),
     ]
-    for name in first["models"]:
-        cells = [
-            f"{r['models'][name]['accuracy']:.3f} ({r['models'][name]['seconds']:.0f} s)"
-            for r in au.values()
-        ]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     speedups = ", ".join(
         f"{data} **{r['speedup_cached_over_on_the_fly']:.1f}x**" for data, r in au.items()
     )
@@ -391,12 +400,8 @@ def _selection_tables(fs: dict | None) -> list[str]:
         'outer training part (nested). The vote: `VotingClassifier(voting="soft")` over the '
         "three probes.",
         "",
-        "| model | " + " | ".join(sets) + " |",
-        "|---|" + "---|" * len(sets),
+        *_model_table(sets, first["accuracy"], _accuracy_and_seconds),
     ]
-    for name in first["accuracy"]:
-        cells = [f"{r['accuracy'][name]:.3f} ({r['seconds'][name]:.0f} s)" for r in sets.values()]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "| depth chosen per outer fold | "
         + " | ".join(", ".join(map(str, r["chosen_unfreeze"])) for r in sets.values())
