@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             print("  fold accuracy: " + "  ".join(f"{s:.3f}" for s in scores))
             print(f"  accuracy: {np.mean(scores):.3f} ± {np.std(scores):.3f}")
             if args.strategy == "finetune":
-                _compare_with_the_probe(args, cache, X, y, cv, scores)
+                _compare_with_the_probe(args, cache, X, y, cv, scores, model.max_epochs)
             print()
             print(classification_report(y, predictions, digits=3, zero_division=0))
             _print_diagnosis(X, y, proba, args.worst)
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare_with_the_probe(args, cache, X: list, y, cv, scores: list[float]) -> None:
+def _compare_with_the_probe(args, cache, X: list, y, cv, scores: list[float], epochs: int) -> None:
     """The linear probe of the same backbone on the same folds: the baseline a fine-tune
     has to beat, and a note when it does not (too few images, or epochs, to fine-tune)."""
     import numpy as np
@@ -110,7 +110,7 @@ def _compare_with_the_probe(args, cache, X: list, y, cv, scores: list[float]) ->
     if np.mean(scores) < np.mean(baseline):
         print(
             f"  note: fine-tuning scores below the probe here; with {len(X)} images (or "
-            f"{args.epochs or 10} epochs) it is not reliable: --strategy probe is the safer model"
+            f"{epochs} epochs) it is not reliable: --strategy probe is the safer model"
         )
 
 
@@ -148,8 +148,12 @@ def _model(args: argparse.Namespace, cache: str):
     from ..finetune import FineTunedImageClassifier
     from ..image import PretrainedImageFeaturizer
 
-    options = {"batch_size": args.batch_size, "device": args.device, "cache": cache}
-    options["tta"] = args.tta
+    options = {
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "cache": cache,
+        "tta": args.tta,
+    }
     if args.strategy == "probe":
         return make_pipeline(
             PretrainedImageFeaturizer(args.backbone, **options),
