@@ -2,7 +2,8 @@
 
 Usage: ``python benchmarks/run.py [--quick] [--only SECTION] [--device cuda]``, SECTION one of
 featurizer, selection, text, duplicates, finetune, text_finetune, text_transformer,
-scale_out, runtime, diagnosis, multilabel, tta, augment, adaptation, finetune_selection (needs
+scale_out, runtime, diagnosis, multilabel, tta, augment, adaptation, finetune_selection,
+finetune_defaults (needs
 ``pip install -e ".[bench]"``).
 With ``--only``, the other sections keep their figures from the previous ``results.json``.
 ``--device cuda`` runs the image section on the GPU and files it as a section of its own,
@@ -30,6 +31,7 @@ import diagnosis  # noqa: E402
 import duplicates  # noqa: E402
 import featurizer  # noqa: E402
 import finetune  # noqa: E402
+import finetune_defaults  # noqa: E402
 import finetune_selection  # noqa: E402
 import multilabel  # noqa: E402
 import runtime  # noqa: E402
@@ -56,6 +58,7 @@ SECTIONS = (
     "augment",
     "adaptation",
     "finetune_selection",
+    "finetune_defaults",
 )
 
 
@@ -425,6 +428,36 @@ def _selection_tables(fs: dict | None) -> list[str]:
     return lines + [""]
 
 
+def _defaults_tables(fd: dict | None) -> list[str]:
+    if not fd:
+        return []
+    sizes = ", ".join(f"{k} ({n})" for k, n in fd["data"].items())
+    probe = ", ".join(f"{k} {a:.3f}" for k, a in fd["probe"].items())
+    first = next(iter(fd["settings"].values()))
+    cells = list(first["accuracy"])
+    lines = [
+        "## Choosing the fine-tuners' defaults (development data)",
+        "",
+        f"Data kept apart from the section above: {sizes}. `FineTunedImageClassifier` "
+        "(`efficientnet_lite0`) at each `unfreeze` in [0, 1, 2], leakage-safe 3-fold CV, "
+        f"against the linear probe on the same folds ({probe}). Score: mean accuracy minus "
+        "the probe's over the datasets and depths (worst: the lowest of them). Stage 1 "
+        "crosses `lr` and `max_epochs`; stage 2 changes one option from the best of stage 1; "
+        "stage 3 combines the changes that helped.",
+        "",
+        "| setting | " + " | ".join(cells) + " | minus probe (worst) | s |",
+        "|---|" + "---|" * (len(cells) + 2),
+    ]
+    for label, r in fd["settings"].items():
+        name = f"**{label}**" if label == fd["chosen"] else label
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{r['accuracy'][c]:.3f}" for c in cells)
+            + f" | {r['minus_probe']:+.3f} ({r['worst_minus_probe']:+.3f}) | {r['seconds']:.0f} |"
+        )
+    return lines + ["", f"Before: {fd['before']}. Chosen: **{fd['chosen']}**.", ""]
+
+
 def to_markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
@@ -719,6 +752,7 @@ def to_markdown(results: dict) -> str:
     lines += _augment_tables(results.get("augment"))
     lines += _adaptation_tables(results.get("adaptation"))
     lines += _selection_tables(results.get("finetune_selection"))
+    lines += _defaults_tables(results.get("finetune_defaults"))
     so = results.get("scale_out")
     if so:
         lines += [
@@ -811,6 +845,8 @@ def main() -> None:
         results["adaptation"] = adaptation.run()
     if args.only in (None, "finetune_selection"):
         results["finetune_selection"] = finetune_selection.run()
+    if args.only in (None, "finetune_defaults"):
+        results["finetune_defaults"] = finetune_defaults.run()
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(to_markdown(results))
     print(to_markdown(results))
