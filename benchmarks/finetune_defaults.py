@@ -22,7 +22,9 @@ import tempfile
 import time
 
 import numpy as np
+from finetune_selection import _probe
 
+BACKBONE = "efficientnet_lite0"
 DEPTHS = (0, 1, 2)
 BASE = {"lr": 1e-3, "max_epochs": 10}  # the defaults before this sweep
 STAGE1 = [{"lr": lr, "max_epochs": e} for lr in (3e-4, 1e-3, 3e-3, 1e-2) for e in (10, 20)]
@@ -70,17 +72,10 @@ class _Sweep:
         self.results: dict[str, dict] = {}
 
     def _probe(self, data: str) -> float:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
-        from sktransfer import PretrainedImageFeaturizer
-
         X, y = self.sets[data]
         scores = []
         for train, test in self.folds[data]:
-            featurizer = PretrainedImageFeaturizer(cache=self.cache, progress=False)
-            model = make_pipeline(featurizer, LogisticRegression(max_iter=3000))
-            model.fit([X[i] for i in train], y[train])
+            model = _probe(BACKBONE, self.cache).fit([X[i] for i in train], y[train])
             scores.append(model.score([X[i] for i in test], y[test]))
         return float(np.mean(scores))
 
@@ -90,12 +85,13 @@ class _Sweep:
         label = _label(options)
         if label in self.results:
             return self.results[label]["minus_probe"]
-        accuracy, start = {}, time.perf_counter()
+        accuracy, gaps, start = {}, [], time.perf_counter()
         for data, (X, y) in self.sets.items():
             for depth in DEPTHS:
                 scores = []
                 for train, test in self.folds[data]:
                     model = FineTunedImageClassifier(
+                        BACKBONE,
                         unfreeze=depth,
                         cache=self.cache,
                         random_state=self.seed,
@@ -104,7 +100,7 @@ class _Sweep:
                     ).fit([X[i] for i in train], y[train])
                     scores.append(model.score([X[i] for i in test], y[test]))
                 accuracy[f"{data} unfreeze={depth}"] = float(np.mean(scores))
-        gaps = [a - self.probe[key.split()[0]] for key, a in accuracy.items()]
+                gaps.append(np.mean(scores) - self.probe[data])
         self.results[label] = {
             "options": options,
             "accuracy": accuracy,
